@@ -1,0 +1,13 @@
+# Third-party libraries, all from Debian packages (see scripts/install-deps.sh).
+find_package(PkgConfig REQUIRED)
+find_package(Threads REQUIRED)
+find_package(fmt REQUIRED)
+find_package(spdlog REQUIRED)
+pkg_check_modules(TOMLPP REQUIRED IMPORTED_TARGET tomlplusplus)
+find_package(CLI11 REQUIRED)
+if(COHORT_TESTS)
+  find_package(GTest REQUIRED)
+endif()
+if(COHORT_BENCH AND NOT COHORT_FUZZ)
+  find_package(benchmark REQUIRED)
+endif()

@@ -1,0 +1,62 @@
+// UDP sockets, unicast and IP multicast, non-blocking, with batched send and
+// receive (sendmmsg/recvmmsg). Errors say what went wrong in the user's terms:
+// interface not found, multicast not available, address in use.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "cohort/core/buffer.h"
+#include "cohort/core/error.h"
+#include "cohort/transport/address.h"
+
+namespace cohort {
+
+struct UdpOptions {
+  bool reuse_address = false;      // SO_REUSEADDR (several receivers of one multicast port)
+  int send_buffer_bytes = 0;       // 0 keeps the system default; else SO_SNDBUF(FORCE)
+  int receive_buffer_bytes = 0;    // 0 keeps the system default; else SO_RCVBUF(FORCE)
+};
+
+struct Datagram {
+  Address peer;
+  Buffer bytes;
+};
+
+class UdpSocket {
+ public:
+  // Binds to `local` (port 0 picks a free port).
+  static Result<UdpSocket> bind(const Address& local, const UdpOptions& options = {});
+  UdpSocket(UdpSocket&& other) noexcept;
+  UdpSocket& operator=(UdpSocket&& other) noexcept;
+  UdpSocket(const UdpSocket&) = delete;
+  UdpSocket& operator=(const UdpSocket&) = delete;
+  ~UdpSocket();
+
+  int fd() const { return fd_; }
+  Result<Address> local_address() const;
+
+  // Sends one datagram; would_block if the socket buffer is full.
+  Status send_to(const Address& to, ByteView bytes);
+  // Receives one datagram of at most `max_size` bytes; would_block if none.
+  Result<Datagram> receive(std::size_t max_size = 65536);
+  // Sends as many as the kernel takes in one sendmmsg call; returns how many.
+  Result<std::size_t> send_batch(std::span<const Datagram> datagrams);
+  // Receives up to `max_count` datagrams with one recvmmsg call.
+  Result<std::vector<Datagram>> receive_batch(std::size_t max_count, std::size_t max_size = 65536);
+
+  // Multicast. `interface_name` empty means the system's choice.
+  Status join_group(const Address& group, const std::string& interface_name);
+  Status leave_group(const Address& group, const std::string& interface_name);
+  Status set_multicast_interface(const std::string& interface_name);
+  Status set_multicast_ttl(int ttl);
+  Status set_multicast_loopback(bool enabled);
+
+ private:
+  explicit UdpSocket(int fd) : fd_(fd) {}
+  int fd_ = -1;
+};
+
+}  // namespace cohort
