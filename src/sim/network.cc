@@ -1,0 +1,34 @@
+#include "cohort/sim/network.h"
+
+namespace cohort::sim {
+
+const LinkProfile& Network::link(NodeId from, NodeId to) const {
+  auto it = links_.find({from, to});
+  return it == links_.end() ? default_ : it->second;
+}
+
+void Network::partition(const std::vector<std::vector<NodeId>>& groups) {
+  for (std::size_t a = 0; a < groups.size(); ++a) {
+    for (std::size_t b = 0; b < groups.size(); ++b) {
+      if (a == b) continue;
+      for (NodeId x : groups[a]) {
+        for (NodeId y : groups[b]) blocked_.insert({x, y});
+      }
+    }
+  }
+}
+
+std::vector<Duration> Network::fate(NodeId from, NodeId to, Rng& rng) const {
+  const LinkProfile& p = link(from, to);
+  std::vector<Duration> out;
+  if (rng.chance(p.loss)) return out;
+  int copies = rng.chance(p.duplicate) ? 2 : 1;
+  for (int i = 0; i < copies; ++i) {
+    Duration delay = rng.duration_between(p.min_delay, p.max_delay);
+    if (rng.chance(p.reorder)) delay += p.reorder_delay;
+    out.push_back(delay);
+  }
+  return out;
+}
+
+}  // namespace cohort::sim
