@@ -1,0 +1,47 @@
+# The two commands of the README:
+#   make run   install what is missing, build, run the local demonstration (no root needed)
+#   make test  install what is missing, build, run every test (cluster tests need root)
+# Other targets: build, release, fuzz, bench, sweep, clean.
+SHELL := /bin/bash
+JOBS ?= $(shell nproc)
+FUZZ_SECONDS ?= 15
+SWEEP_SEEDS ?= 20000
+
+.PHONY: deps build release fuzz run test test-unit test-fuzz bench sweep clean
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	@cmake --preset debug >/dev/null
+	@cmake --build --preset debug -j $(JOBS)
+
+release: deps
+	@cmake --preset release >/dev/null
+	@cmake --build --preset release -j $(JOBS)
+
+fuzz: deps
+	@cmake --preset fuzz -DCOHORT_FUZZ_SECONDS=$(FUZZ_SECONDS) >/dev/null
+	@cmake --build --preset fuzz -j $(JOBS)
+
+run: release
+	@scripts/demo.sh build/release
+
+test-fuzz: fuzz
+	@ctest --preset fuzz -j $(JOBS)
+
+test-unit: build
+	@ctest --preset debug -j $(JOBS)
+
+# Fuzz smoke first, so the last lines printed are the summary of the full suite.
+test: test-fuzz test-unit
+
+bench: release
+	@build/release/bench/core_bench
+
+# The long simulator sweep (not part of `make test`).
+sweep: release
+	@build/release/src/sim/cohort-sim rbcast --seeds $(SWEEP_SEEDS)
+
+clean:
+	@rm -rf build
