@@ -41,13 +41,19 @@ class UdpSocket {
   // Sends one datagram; would_block if the socket buffer is full.
   Status send_to(const Address& to, ByteView bytes);
   // Receives one datagram of at most `max_size` bytes; would_block if none.
+  // A longer datagram is dropped, counted, and reported as too_large.
   Result<Datagram> receive(std::size_t max_size = 65536);
   // Sends as many as the kernel takes in one sendmmsg call; returns how many.
   Result<std::size_t> send_batch(std::span<const Datagram> datagrams);
-  // Receives up to `max_count` datagrams with one recvmmsg call.
+  // Receives up to `max_count` datagrams with one recvmmsg call; would_block
+  // if none. Datagrams longer than `max_size` are dropped and counted.
   Result<std::vector<Datagram>> receive_batch(std::size_t max_count, std::size_t max_size = 65536);
+  std::uint64_t truncated_count() const { return truncated_; }
 
-  // Multicast. `interface_name` empty means the system's choice.
+  // Multicast. `interface_name` empty means the system's choice. A named
+  // interface that does not exist is interface_not_found; one that cannot do
+  // multicast (no MULTICAST flag, or the kernel refuses) is
+  // multicast_unavailable.
   Status join_group(const Address& group, const std::string& interface_name);
   Status leave_group(const Address& group, const std::string& interface_name);
   Status set_multicast_interface(const std::string& interface_name);
@@ -55,8 +61,12 @@ class UdpSocket {
   Status set_multicast_loopback(bool enabled);
 
  private:
-  explicit UdpSocket(int fd) : fd_(fd) {}
+  UdpSocket(int fd, int family) : fd_(fd), family_(family) {}
+  Status change_membership(const Address& group, const std::string& interface_name, bool join);
+
   int fd_ = -1;
+  int family_ = AF_INET;
+  std::uint64_t truncated_ = 0;
 };
 
 }  // namespace cohort
