@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include <array>
+#include <cerrno>
 #include <charconv>
 #include <cstring>
 #include <tuple>
@@ -93,6 +94,24 @@ Address Address::from_sockaddr(const sockaddr* sa, socklen_t len) {
     std::memcpy(&out.storage_, sa, sizeof(sockaddr_in6));
   }
   return out;
+}
+
+Result<Address> Address::local_of(int fd) {
+  sockaddr_storage storage{};
+  socklen_t len = sizeof storage;
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&storage), &len) < 0) {
+    return Error::from_errno(errno, "getsockname");
+  }
+  return from_sockaddr(reinterpret_cast<const sockaddr*>(&storage), len);
+}
+
+Result<Address> Address::peer_of(int fd) {
+  sockaddr_storage storage{};
+  socklen_t len = sizeof storage;
+  if (getpeername(fd, reinterpret_cast<sockaddr*>(&storage), &len) < 0) {
+    return Error::from_errno(errno, "getpeername");
+  }
+  return from_sockaddr(reinterpret_cast<const sockaddr*>(&storage), len);
 }
 
 Address Address::ipv4_any(std::uint16_t port) { return Address().with_port(port); }

@@ -88,34 +88,10 @@ Result<UdpSocket> UdpSocket::bind(const Address& local, const UdpOptions& option
   return sock;
 }
 
-UdpSocket::UdpSocket(UdpSocket&& other) noexcept
-    : fd_(std::exchange(other.fd_, -1)), family_(other.family_), truncated_(other.truncated_) {}
-
-UdpSocket& UdpSocket::operator=(UdpSocket&& other) noexcept {
-  if (this != &other) {
-    if (fd_ >= 0) close(fd_);
-    fd_ = std::exchange(other.fd_, -1);
-    family_ = other.family_;
-    truncated_ = other.truncated_;
-  }
-  return *this;
-}
-
-UdpSocket::~UdpSocket() {
-  if (fd_ >= 0) close(fd_);
-}
-
-Result<Address> UdpSocket::local_address() const {
-  sockaddr_storage storage{};
-  socklen_t len = sizeof storage;
-  if (getsockname(fd_, reinterpret_cast<sockaddr*>(&storage), &len) < 0) {
-    return Error::from_errno(errno, "getsockname");
-  }
-  return Address::from_sockaddr(reinterpret_cast<const sockaddr*>(&storage), len);
-}
+Result<Address> UdpSocket::local_address() const { return Address::local_of(fd()); }
 
 Status UdpSocket::send_to(const Address& to, ByteView bytes) {
-  ssize_t n = sendto(fd_, bytes.data(), bytes.size(), 0, to.sockaddr_ptr(), to.sockaddr_len());
+  ssize_t n = sendto(fd(), bytes.data(), bytes.size(), 0, to.sockaddr_ptr(), to.sockaddr_len());
   if (n < 0) return Error::from_errno(errno, "sending UDP datagram to " + to.to_string());
   return ok_status();
 }
@@ -129,7 +105,7 @@ Result<Datagram> UdpSocket::receive(std::size_t max_size) {
   header.msg_namelen = sizeof peer;
   header.msg_iov = &iov;
   header.msg_iovlen = 1;
-  ssize_t n = recvmsg(fd_, &header, 0);
+  ssize_t n = recvmsg(fd(), &header, 0);
   if (n < 0) return Error::from_errno(errno, "receiving UDP datagram");
   if ((header.msg_flags & MSG_TRUNC) != 0) {
     ++truncated_;
@@ -150,7 +126,7 @@ Result<std::size_t> UdpSocket::send_batch(std::span<const Datagram> datagrams) {
     messages[i].msg_hdr.msg_iov = &iovs[i];
     messages[i].msg_hdr.msg_iovlen = 1;
   }
-  int n = sendmmsg(fd_, messages.data(), static_cast<unsigned>(messages.size()), 0);
+  int n = sendmmsg(fd(), messages.data(), static_cast<unsigned>(messages.size()), 0);
   if (n < 0) return Error::from_errno(errno, "sending a batch of UDP datagrams");
   return static_cast<std::size_t>(n);
 }
@@ -167,7 +143,7 @@ Result<std::vector<Datagram>> UdpSocket::receive_batch(std::size_t max_count, st
     messages[i].msg_hdr.msg_iov = &iovs[i];
     messages[i].msg_hdr.msg_iovlen = 1;
   }
-  int n = recvmmsg(fd_, messages.data(), static_cast<unsigned>(max_count), 0, nullptr);
+  int n = recvmmsg(fd(), messages.data(), static_cast<unsigned>(max_count), 0, nullptr);
   if (n < 0) return Error::from_errno(errno, "receiving a batch of UDP datagrams");
   std::vector<Datagram> out;
   out.reserve(static_cast<std::size_t>(n));
@@ -207,12 +183,12 @@ Status UdpSocket::change_membership(const Address& group, const std::string& int
     ipv6_mreq request{};
     request.ipv6mr_multiaddr = reinterpret_cast<const sockaddr_in6*>(group.sockaddr_ptr())->sin6_addr;
     request.ipv6mr_interface = *index;
-    rc = setsockopt(fd_, IPPROTO_IPV6, join ? IPV6_JOIN_GROUP : IPV6_LEAVE_GROUP, &request, sizeof request);
+    rc = setsockopt(fd(), IPPROTO_IPV6, join ? IPV6_JOIN_GROUP : IPV6_LEAVE_GROUP, &request, sizeof request);
   } else {
     ip_mreqn request{};
     request.imr_multiaddr = reinterpret_cast<const sockaddr_in*>(group.sockaddr_ptr())->sin_addr;
     request.imr_ifindex = static_cast<int>(*index);
-    rc = setsockopt(fd_, IPPROTO_IP, join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP, &request, sizeof request);
+    rc = setsockopt(fd(), IPPROTO_IP, join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP, &request, sizeof request);
   }
   if (rc == 0) return ok_status();
   int err = errno;
@@ -227,12 +203,12 @@ Status UdpSocket::set_multicast_interface(const std::string& interface_name) {
   auto index = multicast_interface_index(interface_name);
   if (!index) return index.error();
   if (family_ == AF_INET6) {
-    return set_int_option(fd_, IPPROTO_IPV6, IPV6_MULTICAST_IF, static_cast<int>(*index),
+    return set_int_option(fd(), IPPROTO_IPV6, IPV6_MULTICAST_IF, static_cast<int>(*index),
                           "setsockopt(IPV6_MULTICAST_IF)");
   }
   ip_mreqn request{};
   request.imr_ifindex = static_cast<int>(*index);
-  if (setsockopt(fd_, IPPROTO_IP, IP_MULTICAST_IF, &request, sizeof request) < 0) {
+  if (setsockopt(fd(), IPPROTO_IP, IP_MULTICAST_IF, &request, sizeof request) < 0) {
     return Error::from_errno(errno, "setting the outgoing multicast interface to \"" + interface_name + "\"");
   }
   return ok_status();
@@ -242,14 +218,14 @@ Status UdpSocket::set_multicast_ttl(int ttl) {
   if (ttl < 0 || ttl > 255) {
     return Error(Errc::invalid_argument, "multicast TTL " + std::to_string(ttl) + " is outside 0..255");
   }
-  if (family_ == AF_INET6) return set_int_option(fd_, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, ttl, "IPV6_MULTICAST_HOPS");
-  return set_int_option(fd_, IPPROTO_IP, IP_MULTICAST_TTL, ttl, "setsockopt(IP_MULTICAST_TTL)");
+  if (family_ == AF_INET6) return set_int_option(fd(), IPPROTO_IPV6, IPV6_MULTICAST_HOPS, ttl, "IPV6_MULTICAST_HOPS");
+  return set_int_option(fd(), IPPROTO_IP, IP_MULTICAST_TTL, ttl, "setsockopt(IP_MULTICAST_TTL)");
 }
 
 Status UdpSocket::set_multicast_loopback(bool enabled) {
   int value = enabled ? 1 : 0;
-  if (family_ == AF_INET6) return set_int_option(fd_, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, value, "IPV6_MULTICAST_LOOP");
-  return set_int_option(fd_, IPPROTO_IP, IP_MULTICAST_LOOP, value, "setsockopt(IP_MULTICAST_LOOP)");
+  if (family_ == AF_INET6) return set_int_option(fd(), IPPROTO_IPV6, IPV6_MULTICAST_LOOP, value, "IPV6_MULTICAST_LOOP");
+  return set_int_option(fd(), IPPROTO_IP, IP_MULTICAST_LOOP, value, "setsockopt(IP_MULTICAST_LOOP)");
 }
 
 }  // namespace cohort

@@ -11,6 +11,7 @@
 #include "cohort/core/buffer.h"
 #include "cohort/core/error.h"
 #include "cohort/transport/address.h"
+#include "cohort/transport/unique_fd.h"
 
 namespace cohort {
 
@@ -29,13 +30,8 @@ class UdpSocket {
  public:
   // Binds to `local` (port 0 picks a free port).
   static Result<UdpSocket> bind(const Address& local, const UdpOptions& options = {});
-  UdpSocket(UdpSocket&& other) noexcept;
-  UdpSocket& operator=(UdpSocket&& other) noexcept;
-  UdpSocket(const UdpSocket&) = delete;
-  UdpSocket& operator=(const UdpSocket&) = delete;
-  ~UdpSocket();
 
-  int fd() const { return fd_; }
+  int fd() const { return fd_.get(); }
   Result<Address> local_address() const;
 
   // Sends one datagram; would_block if the socket buffer is full.
@@ -64,7 +60,7 @@ class UdpSocket {
   UdpSocket(int fd, int family) : fd_(fd), family_(family) {}
   Status change_membership(const Address& group, const std::string& interface_name, bool join);
 
-  int fd_ = -1;
+  UniqueFd fd_;
   int family_ = AF_INET;
   std::uint64_t truncated_ = 0;
 };
