@@ -38,6 +38,7 @@ test: test-fuzz test-unit
 
 bench: release
 	@build/release/bench/core_bench
+	@build/release/bench/transport_bench
 
 # The long simulator sweep (not part of `make test`).
 sweep: release
