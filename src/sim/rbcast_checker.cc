@@ -38,6 +38,12 @@ class Checker {
     else if (r.kind == "deliver") on_deliver(p, r);
   }
 
+  void check_self_delivery() {
+    for (const auto& [p, ids] : pending_self_) {
+      for (const MessageId& id : ids) violate(fmt::format("self-delivery: {} never delivered its own {}", name(p), name(id)));
+    }
+  }
+
   void check_agreement(const std::vector<Process>& survivors) {
     std::set<MessageId> must_have;
     for (const Process& p : survivors) {
@@ -82,14 +88,7 @@ class Checker {
     if (r.id.origin == p.node && r.id.incarnation == p.incarnation) pending_self_[p].erase(r.id);
   }
 
- public:
-  void check_self_delivery() {
-    for (const auto& [p, ids] : pending_self_) {
-      for (const MessageId& id : ids) violate(fmt::format("self-delivery: {} never delivered its own {}", name(p), name(id)));
-    }
-  }
 
- private:
   RbcastCheck& result_;
   std::map<MessageId, std::string> hash_;
   std::map<MessageId, Process> broadcast_by_;
