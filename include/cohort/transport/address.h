@@ -19,6 +19,9 @@ class Address {
   static Result<Address> parse(std::string_view text);
   static Result<Address> from_ip(std::string_view ip, std::uint16_t port);
   static Address from_sockaddr(const sockaddr* sa, socklen_t len);
+  // The bound end (getsockname) or connected peer (getpeername) of a socket.
+  static Result<Address> local_of(int fd);
+  static Result<Address> peer_of(int fd);
   static Address ipv4_any(std::uint16_t port);
   static Address ipv4_loopback(std::uint16_t port);
 

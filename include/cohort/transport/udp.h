@@ -11,6 +11,7 @@
 #include "cohort/core/buffer.h"
 #include "cohort/core/error.h"
 #include "cohort/transport/address.h"
+#include "cohort/transport/unique_fd.h"
 
 namespace cohort {
 
@@ -29,25 +30,26 @@ class UdpSocket {
  public:
   // Binds to `local` (port 0 picks a free port).
   static Result<UdpSocket> bind(const Address& local, const UdpOptions& options = {});
-  UdpSocket(UdpSocket&& other) noexcept;
-  UdpSocket& operator=(UdpSocket&& other) noexcept;
-  UdpSocket(const UdpSocket&) = delete;
-  UdpSocket& operator=(const UdpSocket&) = delete;
-  ~UdpSocket();
 
-  int fd() const { return fd_; }
+  int fd() const { return fd_.get(); }
   Result<Address> local_address() const;
 
   // Sends one datagram; would_block if the socket buffer is full.
   Status send_to(const Address& to, ByteView bytes);
   // Receives one datagram of at most `max_size` bytes; would_block if none.
+  // A longer datagram is dropped, counted, and reported as too_large.
   Result<Datagram> receive(std::size_t max_size = 65536);
   // Sends as many as the kernel takes in one sendmmsg call; returns how many.
   Result<std::size_t> send_batch(std::span<const Datagram> datagrams);
-  // Receives up to `max_count` datagrams with one recvmmsg call.
+  // Receives up to `max_count` datagrams with one recvmmsg call; would_block
+  // if none. Datagrams longer than `max_size` are dropped and counted.
   Result<std::vector<Datagram>> receive_batch(std::size_t max_count, std::size_t max_size = 65536);
+  std::uint64_t truncated_count() const { return truncated_; }
 
-  // Multicast. `interface_name` empty means the system's choice.
+  // Multicast. `interface_name` empty means the system's choice. A named
+  // interface that does not exist is interface_not_found; one that cannot do
+  // multicast (no MULTICAST flag, or the kernel refuses) is
+  // multicast_unavailable.
   Status join_group(const Address& group, const std::string& interface_name);
   Status leave_group(const Address& group, const std::string& interface_name);
   Status set_multicast_interface(const std::string& interface_name);
@@ -55,8 +57,12 @@ class UdpSocket {
   Status set_multicast_loopback(bool enabled);
 
  private:
-  explicit UdpSocket(int fd) : fd_(fd) {}
-  int fd_ = -1;
+  UdpSocket(int fd, int family) : fd_(fd), family_(family) {}
+  Status change_membership(const Address& group, const std::string& interface_name, bool join);
+
+  UniqueFd fd_;
+  int family_ = AF_INET;
+  std::uint64_t truncated_ = 0;
 };
 
 }  // namespace cohort

@@ -1,0 +1,111 @@
+#include "cohort/transport/udp_driver.h"
+
+#include <span>
+#include <vector>
+
+namespace cohort {
+
+namespace {
+constexpr std::size_t kReceiveBatch = 32;
+// Bounds one readiness callback so a flood cannot starve timers.
+constexpr int kMaxBatchesPerEvent = 8;
+}  // namespace
+
+Result<std::unique_ptr<UdpMachineDriver>> UdpMachineDriver::create(EventLoop& loop, UdpSocket socket,
+                                                                   Machine& machine) {
+  std::unique_ptr<UdpMachineDriver> driver(new UdpMachineDriver(loop, std::move(socket), machine));
+  UdpMachineDriver* self = driver.get();
+  Status watched = loop.watch(self->socket_.fd(), kReadable, [self](std::uint32_t) { self->receive_available(); });
+  if (!watched) return watched.error();
+  return driver;
+}
+
+UdpMachineDriver::UdpMachineDriver(EventLoop& loop, UdpSocket socket, Machine& machine)
+    : loop_(loop), socket_(std::move(socket)), machine_(machine) {}
+
+UdpMachineDriver::~UdpMachineDriver() {
+  loop_.unwatch(socket_.fd());
+  for (const auto& [key, id] : timers_) loop_.cancel_timer(id);
+}
+
+Status UdpMachineDriver::add_peer(NodeId id, const Address& address) {
+  auto taken = nodes_by_address_.find(address);
+  if (taken != nodes_by_address_.end() && taken->second != id) {
+    return Error(Errc::invalid_argument, address.to_string() + " already belongs to node " +
+                                             std::to_string(taken->second));
+  }
+  if (auto old = peers_.find(id); old != peers_.end()) nodes_by_address_.erase(old->second);
+  peers_[id] = address;
+  nodes_by_address_[address] = id;
+  return ok_status();
+}
+
+void UdpMachineDriver::start() {
+  call([this](TimePoint now, Actions& actions) { machine_.start(now, actions); });
+}
+
+void UdpMachineDriver::receive_available() {
+  for (int i = 0; i < kMaxBatchesPerEvent; ++i) {
+    auto batch = socket_.receive_batch(kReceiveBatch);
+    if (!batch) {
+      if (batch.error().code() != Errc::would_block) ++stats_.receive_errors;
+      return;
+    }
+    for (const Datagram& datagram : *batch) {
+      auto from = nodes_by_address_.find(datagram.peer);
+      if (from == nodes_by_address_.end()) {
+        ++stats_.unknown_sender_drops;
+        continue;
+      }
+      NodeId sender = from->second;
+      call([&](TimePoint now, Actions& actions) { machine_.on_packet(now, sender, datagram.bytes, actions); });
+    }
+  }
+}
+
+void UdpMachineDriver::apply(Actions& actions) {
+  std::vector<Datagram> outgoing;
+  for (Action& action : actions.take()) {
+    if (auto* send = std::get_if<SendAction>(&action)) {
+      auto to = peers_.find(send->to);
+      if (to == peers_.end()) {
+        ++stats_.unknown_peer_drops;
+      } else {
+        outgoing.push_back(Datagram{to->second, std::move(send->bytes)});
+      }
+    } else if (auto* set = std::get_if<SetTimerAction>(&action)) {
+      arm_timer(set->key, set->after);
+    } else if (auto* cancel = std::get_if<CancelTimerAction>(&action)) {
+      cancel_timer(cancel->key);
+    } else if (auto* output = std::get_if<OutputAction>(&action); output != nullptr && on_output_) {
+      on_output_(output->record);
+    }
+  }
+  std::span<const Datagram> pending(outgoing);
+  while (!pending.empty()) {
+    auto sent = socket_.send_batch(pending);
+    // A refused datagram is skipped, as the network might have lost it.
+    std::size_t advance = sent.ok() && *sent > 0 ? *sent : 1;
+    if (!sent.ok()) ++stats_.send_drops;
+    pending = pending.subspan(advance);
+  }
+}
+
+void UdpMachineDriver::arm_timer(TimerKey key, Duration after) {
+  cancel_timer(key);
+  timers_[key] = loop_.add_timer(after, [this, key] { fire_timer(key); });
+}
+
+void UdpMachineDriver::cancel_timer(TimerKey key) {
+  auto it = timers_.find(key);
+  if (it == timers_.end()) return;
+  loop_.cancel_timer(it->second);
+  timers_.erase(it);
+}
+
+void UdpMachineDriver::fire_timer(TimerKey key) {
+  timers_.erase(key);
+  call([this, key](TimePoint now, Actions& actions) { machine_.on_timer(now, key, actions); });
+}
+
+}  // namespace cohort
