@@ -48,7 +48,7 @@ void install_handlers() {
 }  // namespace
 
 EmergencyPlan::EmergencyPlan(std::vector<std::vector<std::string>> commands, std::string state_path)
-    : commands_(std::move(commands)), state_path_(std::move(state_path)) {
+    : commands_(std::move(commands)), state_path_(std::move(state_path)), creator_(::getpid()) {
   for (auto& command : commands_) {
     std::vector<char*> argv;
     for (auto& arg : command) argv.push_back(arg.data());
@@ -72,6 +72,7 @@ void EmergencyPlan::untrack(pid_t pid) {
 }
 
 void EmergencyPlan::kill_tracked() noexcept {
+  if (::getpid() != creator_) return;
   for (auto& slot : pids_) {
     pid_t pid = slot.exchange(0);
     if (pid > 0) {
@@ -82,6 +83,7 @@ void EmergencyPlan::kill_tracked() noexcept {
 }
 
 void EmergencyPlan::execute() noexcept {
+  if (::getpid() != creator_) return;
   kill_tracked();
   for (auto& argv : argvs_) {
     pid_t pid = ::fork();

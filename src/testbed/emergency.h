@@ -26,13 +26,16 @@ class EmergencyPlan {
   void untrack(pid_t pid);
   // Kills the tracked processes (and their process groups). Async-signal-safe.
   void kill_tracked() noexcept;
-  // kill_tracked, then the removal commands and the state file. Async-signal-safe.
+  // kill_tracked, then the removal commands and the state file; nothing in a
+  // process other than the plan's creator. Async-signal-safe.
   void execute() noexcept;
 
  private:
   std::vector<std::vector<std::string>> commands_;
   std::vector<std::vector<char*>> argvs_;
   std::string state_path_;
+  // A forked child inherits the registry but must not tear down its parent's runs.
+  pid_t creator_;
   std::array<std::atomic<pid_t>, 512> pids_{};
 };
 
