@@ -16,8 +16,9 @@ namespace {
 constexpr std::size_t kMaxPlans = 64;
 std::array<std::atomic<EmergencyPlan*>, kMaxPlans> g_plans{};
 
-constexpr std::array<int, 3> kSignals = {SIGINT, SIGTERM, SIGHUP};
-struct sigaction g_previous[3];
+// SIGABRT too: a failed assert() in a test should not leave the run behind.
+constexpr std::array<int, 4> kSignals = {SIGINT, SIGTERM, SIGHUP, SIGABRT};
+struct sigaction g_previous[kSignals.size()];
 std::once_flag g_installed;
 
 void on_signal(int sig) {

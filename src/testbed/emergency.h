@@ -1,4 +1,4 @@
-// Last-chance cleanup for when SIGINT, SIGTERM or SIGHUP ends a process that
+// Last-chance cleanup for when SIGINT, SIGTERM, SIGHUP or SIGABRT ends a process that
 // owns testbed runs: the handler kills the run's processes, deletes its links
 // and namespaces and its state file, then re-raises the signal. Everything the
 // handler needs is prepared in advance, because a signal handler may only use

@@ -3,7 +3,7 @@
 // address in the root namespace (so nothing is routed out), plus the faults
 // the protocols must survive: loss, partitions, one-way links, hub mode and
 // crashes. Everything a Testbed creates is removed again by its destructor,
-// by a signal handler on SIGINT/SIGTERM/SIGHUP, or, after SIGKILL, by
+// by a signal handler on SIGINT/SIGTERM/SIGHUP/SIGABRT, or, after SIGKILL, by
 // cleanup_runs(CleanupScope::stale) thanks to the state file and the owner
 // pid in every name. See docs/testbed.md.
 #pragma once
