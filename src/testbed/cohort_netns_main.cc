@@ -1,6 +1,7 @@
 // cohort-netns: the testbed from the shell, for benchmark scripts and manual
 // experiments. Runs made here are named like the library's, owned by --owner
 // (a script's $$) so `cleanup --stale` removes them once that owner is gone.
+#include <signal.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -65,7 +66,15 @@ int cmd_with(int hosts, int timeout_s, const std::vector<std::string>& command) 
   options.new_process_group = false;  // stays in the terminal's group: Ctrl-C reaches it
   options.timeout = std::chrono::seconds(timeout_s);
   options.env = run_env(*bed);
-  auto result = tb::run_command(command, options);
+  auto child = tb::Child::start(command, options);
+  if (!child) return fail(child.error());
+  bed->adopt(*child);  // a SIGTERM to us ends the command too, not only the run
+  auto result = child->wait(options.timeout);
+  if (!result && result.error().code() == cohort::Errc::timed_out) {
+    (void)child->kill(SIGKILL);
+    result = child->wait(std::chrono::seconds(10));
+    if (result) result->timed_out = true;
+  }
   auto destroyed = bed->destroy();
   if (!result) return fail(result.error());
   if (!destroyed) return fail(destroyed.error());
@@ -132,7 +141,8 @@ int main(int argc, char** argv) {
 
   auto* create = app.add_subcommand("create", "Create a run; prints its name, then `HOST NETNS ADDRESS` lines");
   create->add_option("--hosts", hosts, "Number of hosts")->required()->check(CLI::Range(1, tb::names::kMaxHosts));
-  create->add_option("--owner", owner, "Pid whose death makes the run stale (default: this command's parent)");
+  create->add_option("--owner", owner, "Pid whose death makes the run stale (default: this session's leader; "
+                                   "scripts should pass $$)");
 
   auto* with = app.add_subcommand("with", "Create a run, run CMD in the root namespace with COHORT_* variables "
                                           "set, then destroy the run whatever happens");
@@ -180,7 +190,10 @@ int main(int argc, char** argv) {
 
   auto attached = [&]() { return tb::Testbed::attach(run); };
   if (create->parsed()) {
-    auto bed = tb::Testbed::create({hosts, owner != 0 ? owner : ::getppid()});
+    // Not the parent by default: in `RUN=$(cohort-netns create ... | head -1)`
+    // that is a subshell that exits at once, and the run would count as stale.
+    pid_t session = ::getsid(0);
+    auto bed = tb::Testbed::create({hosts, owner != 0 ? owner : (session > 0 ? session : ::getppid())});
     if (!bed) return fail(bed.error());
     bed->release();
     print_run(*bed);

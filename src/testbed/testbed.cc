@@ -233,11 +233,14 @@ Result<Child> Testbed::spawn(int host, const std::vector<std::string>& argv) {
   full.insert(full.end(), argv.begin(), argv.end());
   auto child = Child::start(full);
   if (!child) return child.error();
-  if (plan_) {
-    plan_->track(child->pid());
-    child->on_reaped([plan = plan_](pid_t pid) { plan->untrack(pid); });
-  }
+  adopt(*child);
   return child;
+}
+
+void Testbed::adopt(Child& child) {
+  if (!plan_) return;
+  plan_->track(child.pid());
+  child.on_reaped([plan = plan_](pid_t pid) { plan->untrack(pid); });
 }
 
 Status Testbed::nft(int host, const std::string& script) {

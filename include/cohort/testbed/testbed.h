@@ -59,6 +59,10 @@ class Testbed {
   // Starts argv inside `host` in the background; the run kills it on teardown.
   Result<Child> spawn(int host, const std::vector<std::string>& argv);
 
+  // Makes the run kill `child` on teardown, also from the signal handler
+  // (for processes started outside the hosts, like `cohort-netns with`'s command).
+  void adopt(Child& child);
+
   // Drops `percent` of the packets arriving on the host's eth0 (0 removes it).
   Status set_loss(int host, int percent);
   // No traffic between any host in `a` and any host in `b`, either way.
