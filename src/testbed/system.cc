@@ -92,6 +92,7 @@ std::optional<unsigned long long> process_start_time(pid_t pid) {
 
 Status write_state_exclusive(const std::string& path, const StateRecord& record) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0 && errno == EEXIST) return Error(Errc::address_in_use, path + " exists: the run name is taken");
   if (fd < 0) return Error::from_errno(errno, "create " + path);
   std::string text = "owner " + std::to_string(record.owner) + "\n";
   if (record.owner_start) text += "owner_start " + std::to_string(*record.owner_start) + "\n";

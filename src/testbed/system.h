@@ -34,6 +34,7 @@ struct StateRecord {
   std::optional<unsigned long long> owner_start;
   int hosts = 0;
 };
+// address_in_use if the file exists (the run name is taken).
 Status write_state_exclusive(const std::string& path, const StateRecord& record);
 std::optional<StateRecord> read_state(const std::string& path);
 

@@ -44,7 +44,7 @@ Result<std::string> claim_run(pid_t owner, int hosts) {
     }
     auto status = detail::write_state_exclusive(names::state_file(run), record);
     if (status) return run;
-    if (status.error().code() != Errc::address_in_use && errno != EEXIST) return status.error();
+    if (status.error().code() != Errc::address_in_use) return status.error();
   }
   return Error(Errc::too_large, "owner " + std::to_string(owner) + " already has " +
                                     std::to_string(names::kMaxRunsPerOwner) + " runs");

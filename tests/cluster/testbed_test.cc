@@ -165,6 +165,17 @@ TEST_F(TestbedTest, NamesFitAndAreUniquePerRun) {
   EXPECT_EQ(bed().host_count(), 3);
 }
 
+TEST_F(TestbedTest, RootNamespaceHasNoAddressOnTheRun) {
+  // Nothing can be routed out of the hosts when the root side has no address.
+  std::vector<std::string> root_links{bed().bridge()};
+  for (int h = 0; h < bed().host_count(); ++h) root_links.push_back(names::veth(bed().name(), h));
+  for (const auto& link : root_links) {
+    auto out = run_checked({"ip", "-o", "addr", "show", "dev", link});
+    ASSERT_TRUE(out) << out.error().to_string();
+    EXPECT_EQ(out->out, "") << link;
+  }
+}
+
 TEST_F(TestbedTest, BaselineEchoesComeBack) {
   auto echo = start(1, "echo", 20000);
   wait_bound(1);
