@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <optional>
 #include <sstream>
@@ -260,6 +261,36 @@ TEST_F(TestbedTest, RunsCommandsWithATimeoutThatFires) {
   auto bad = bed().run(0, {"false"});
   ASSERT_TRUE(bad);
   EXPECT_EQ(bad->exit_code, 1);
+}
+
+// Run only by FailingTestsLeaveNothing (in a child process): they print the
+// run name, then fail or abort while the testbed is up.
+TEST_F(TestbedTest, DISABLED_FailsOnPurpose) {
+  std::printf("run %s\n", bed().name().c_str());
+  std::fflush(stdout);
+  auto echo = start(1, "echo", 60000);
+  FAIL() << "failing on purpose";
+}
+
+TEST_F(TestbedTest, DISABLED_AbortsOnPurpose) {
+  std::printf("run %s\n", bed().name().c_str());
+  std::fflush(stdout);
+  auto echo = start(1, "echo", 60000);
+  std::abort();
+}
+
+TEST(TestbedCleanup, FailingTestsLeaveNothing) {
+  SKIP_UNLESS_PRIVILEGED();
+  for (const char* name : {"TestbedTest.DISABLED_FailsOnPurpose", "TestbedTest.DISABLED_AbortsOnPurpose"}) {
+    auto out = run_command({"/proc/self/exe", "--gtest_also_run_disabled_tests", std::string("--gtest_filter=") + name});
+    ASSERT_TRUE(out) << out.error().to_string();
+    EXPECT_FALSE(out->success()) << name;
+    auto at = out->out.find("run ");
+    ASSERT_NE(at, std::string::npos) << out->out;
+    std::string run = out->out.substr(at + 4, 9);
+    ASSERT_TRUE(names::is_run_name(run)) << out->out;
+    EXPECT_EQ(leftovers(run), std::vector<std::string>{}) << name;
+  }
 }
 
 TEST(TestbedCleanup, DestructorRemovesEverything) {
