@@ -132,6 +132,7 @@ Result<std::size_t> UdpSocket::send_batch(std::span<const Datagram> datagrams) {
 }
 
 Result<std::vector<Datagram>> UdpSocket::receive_batch(std::size_t max_count, std::size_t max_size) {
+  if (max_count == 0) return Error(Errc::invalid_argument, "receive_batch needs room for at least one datagram");
   auto scratch = std::make_unique_for_overwrite<std::uint8_t[]>(max_count * max_size);
   std::vector<sockaddr_storage> peers(max_count);
   std::vector<iovec> iovs(max_count);

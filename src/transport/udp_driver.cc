@@ -84,10 +84,13 @@ void UdpMachineDriver::apply(Actions& actions) {
   std::span<const Datagram> pending(outgoing);
   while (!pending.empty()) {
     auto sent = socket_.send_batch(pending);
+    if (sent.ok() && *sent > 0) {
+      pending = pending.subspan(*sent);
+      continue;
+    }
     // A refused datagram is skipped, as the network might have lost it.
-    std::size_t advance = sent.ok() && *sent > 0 ? *sent : 1;
-    if (!sent.ok()) ++stats_.send_drops;
-    pending = pending.subspan(advance);
+    ++stats_.send_drops;
+    pending = pending.subspan(1);
   }
 }
 
