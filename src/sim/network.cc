@@ -1,5 +1,7 @@
 #include "cohort/sim/network.h"
 
+#include <cmath>
+
 namespace cohort::sim {
 
 const LinkProfile& Network::link(NodeId from, NodeId to) const {
@@ -26,6 +28,10 @@ std::vector<Duration> Network::fate(NodeId from, NodeId to, Rng& rng) const {
   for (int i = 0; i < copies; ++i) {
     Duration delay = rng.duration_between(p.min_delay, p.max_delay);
     if (rng.chance(p.reorder)) delay += p.reorder_delay;
+    if (p.tail_mean > Duration::zero()) {
+      double draw = -std::log1p(-rng.unit()) * static_cast<double>(p.tail_mean.count());
+      delay += Duration(static_cast<Duration::rep>(draw));
+    }
     out.push_back(delay);
   }
   return out;

@@ -49,6 +49,7 @@ class Scenario {
     p.duplicate = rng.unit() * 0.1;
     p.reorder = rng.unit() * 0.2;
     p.max_delay = rng.duration_between(std::chrono::milliseconds(1), std::chrono::milliseconds(20));
+    p.tail_mean = rng.duration_between(Duration::zero(), std::chrono::milliseconds(10));
     return p;
   }
 

@@ -90,6 +90,26 @@ TEST(Simulator, DelayJitterReordersPackets) {
   EXPECT_GT(inversions, 20);
 }
 
+TEST(Simulator, ExponentialTailDelaysSomePacketsBeyondTheUniformRange) {
+  Simulator sim = make_sim(9, 2, 0);
+  LinkProfile p{.min_delay = std::chrono::milliseconds(1), .max_delay = std::chrono::milliseconds(1),
+                .tail_mean = std::chrono::milliseconds(10)};
+  sim.network().set_default(p);
+  Rng rng(9);
+  int beyond_mean = 0;
+  Duration total{};
+  for (int i = 0; i < 2000; ++i) {
+    Duration d = sim.network().fate(0, 1, rng).at(0);
+    ASSERT_GE(d, Duration(std::chrono::milliseconds(1)));
+    total += d;
+    if (d > std::chrono::milliseconds(11)) ++beyond_mean;
+  }
+  EXPECT_GT(beyond_mean, 600);  // exp: P(X > mean) = 0.37, expected 736
+  EXPECT_LT(beyond_mean, 880);
+  EXPECT_GT(total / 2000, Duration(std::chrono::milliseconds(9)));
+  EXPECT_LT(total / 2000, Duration(std::chrono::milliseconds(13)));
+}
+
 TEST(Simulator, SymmetricPartitionBlocksBothWaysOnlyAcrossSides) {
   Simulator sim = make_sim(5, 3, 10);
   sim.network().partition({{0}, {1, 2}});

@@ -22,6 +22,9 @@ struct LinkProfile {
   Duration max_delay = std::chrono::milliseconds(2);  // uniform in [min, max]: mild reordering
   double reorder = 0.0;     // probability of an extra delay that overtakes later packets
   Duration reorder_delay = std::chrono::milliseconds(30);
+  // Mean of an exponentially distributed extra delay (a long tail, as queues
+  // give); zero for none.
+  Duration tail_mean = Duration::zero();
 };
 
 class Network {
