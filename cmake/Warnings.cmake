@@ -3,7 +3,7 @@ add_library(cohort_warnings INTERFACE)
 target_compile_options(cohort_warnings INTERFACE
   -Wall -Wextra -Wpedantic -Werror -Wshadow -Wnon-virtual-dtor
   -Wold-style-cast -Wcast-align -Wunused -Woverloaded-virtual
-  -Wconversion -Wsign-conversion -Wnull-dereference -Wdouble-promotion
+  -Wconversion -Wsign-conversion -Wdouble-promotion
   -Wformat=2 -Wimplicit-fallthrough)
 # GCC 12 at -O3 reports -Wrestrict inside libstdc++'s string operator+ for
 # code that is correct (GCC bug 105329); the warning stays on for clang.
