@@ -14,15 +14,19 @@ section "Simulator: 200 seeds of FIFO reliable broadcast with loss, duplication,
 "$sim" rbcast --seeds 200
 
 section "Determinism: seed 42 run twice gives the same trace"
-a=$("$sim" rbcast --seed 42 --trace | sha256sum | cut -c1-16)
+trace=$(mktemp)
+trap 'rm -f "$trace"' EXIT
+"$sim" rbcast --seed 42 --trace >"$trace"
+a=$(sha256sum <"$trace" | cut -c1-16)
 b=$("$sim" rbcast --seed 42 --trace | sha256sum | cut -c1-16)
 echo "trace digests: $a $b"
 [ "$a" = "$b" ] && echo "identical: a failing seed is a reproducible bug"
-"$sim" rbcast --seed 42 --trace | sed -n '1,6p;/ crash/{p;q}'
+sed -n '1,6p;/ crash/{p;q}' "$trace"
 echo "... (replay any seed with: $sim rbcast --seed N --trace)"
 
 section "A broken protocol is caught: retransmission switched off"
-"$sim" rbcast --seeds 3 --bug no-retransmit | sed -n '1,4p' || true
+"$sim" rbcast --seeds 3 --bug no-retransmit >"$trace" || true
+sed -n '1,4p' "$trace"
 
 if [ -x "$build/examples/rbcast_udp/cohort-rbcast-udp" ]; then
   section "The same protocol on real UDP sockets on loopback"
