@@ -1,0 +1,68 @@
+// A group member as a Machine: a protocol stack plus the application on top.
+// The simulator and UdpMachineDriver host it like any other protocol. The
+// application is a GroupApp: it is told of views, deliveries and blocks, and
+// produces and restores state snapshots for state transfer.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cohort/core/error.h"
+#include "cohort/group/stack.h"
+
+namespace cohort::group {
+
+class GroupApp {
+ public:
+  virtual ~GroupApp() = default;
+  virtual void on_view(const View& view, Actions& out) = 0;
+  virtual void on_deliver(const Endpoint& from, const Msg& msg, Actions& out) = 0;
+  // Stop casting until the next view; the machine answers BlockOk for the app.
+  virtual void on_block(Actions& /*out*/) {}
+};
+
+struct GroupConfig {
+  std::string stack = "mnak";  // layer names, top to bottom; "bottom" is implied
+  // For stacks without a membership layer: the fixed view everyone starts in.
+  std::vector<Endpoint> static_members;
+};
+
+// Builds the layers a stack string names. Errors name the unknown layer and
+// list the known ones.
+Result<std::vector<std::unique_ptr<Layer>>> make_layers(const std::string& spec);
+std::vector<std::string> known_layers();
+
+class GroupMachine final : public Machine, private StackTop {
+ public:
+  static Result<std::unique_ptr<GroupMachine>> create(Endpoint self, const GroupConfig& config, Rng rng,
+                                                      std::unique_ptr<GroupApp> app);
+
+  void start(TimePoint now, Actions& out) override;
+  void on_packet(TimePoint now, NodeId from, const Buffer& bytes, Actions& out) override;
+  void on_timer(TimePoint now, TimerKey key, Actions& out) override;
+
+  void cast(TimePoint now, Buffer payload, Actions& out) { stack_.cast(now, std::move(payload), out); }
+  void send(TimePoint now, Rank to, Buffer payload, Actions& out) { stack_.send(now, to, std::move(payload), out); }
+  void leave(TimePoint now, Actions& out) { stack_.down_event(now, LeaveEvent{}, out); }
+
+  const Endpoint& self() const { return self_; }
+  const View* view() const { return view_.get(); }
+  const Stack& stack() const { return stack_; }
+  GroupApp& app() { return *app_; }
+
+ private:
+  GroupMachine(Endpoint self, GroupConfig config, std::vector<std::unique_ptr<Layer>> layers, Rng rng,
+               std::unique_ptr<GroupApp> app);
+  void deliver(const Msg& msg, Actions& out) override;
+  void event(const Event& event, Actions& out) override;
+
+  Endpoint self_;
+  GroupConfig config_;
+  std::unique_ptr<GroupApp> app_;
+  Stack stack_;
+  std::shared_ptr<const View> view_;
+  TimePoint now_{};
+};
+
+}  // namespace cohort::group
