@@ -50,8 +50,22 @@ struct StableEvent {
 };
 // Down from the application: leave the group gracefully.
 struct LeaveEvent {};
+// Down from the membership layer during a flush: deliver up, for every origin
+// rank r, casts 1..cut[r] of the current view, fetching missing ones from any
+// member that has them (the origin may be gone). Answered by CutReachedEvent.
+struct CutEvent {
+  std::vector<std::uint64_t> cut;
+};
+struct CutReachedEvent {};
+// Down: ask the stability layer for a StableEvent now.
+struct StableQueryEvent {};
+// Up to the application: whether casts are accepted (credit flow control).
+struct FlowEvent {
+  bool can_send = true;
+};
 
-using Event = std::variant<ViewEvent, SuspectEvent, BlockEvent, BlockOkEvent, StableEvent, LeaveEvent>;
+using Event = std::variant<ViewEvent, SuspectEvent, BlockEvent, BlockOkEvent, StableEvent, LeaveEvent, CutEvent,
+                           CutReachedEvent, StableQueryEvent, FlowEvent>;
 
 class LayerContext;
 
