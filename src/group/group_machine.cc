@@ -12,7 +12,7 @@ GroupMachine::GroupMachine(Endpoint self, GroupConfig config, std::vector<std::u
 
 Result<std::unique_ptr<GroupMachine>> GroupMachine::create(Endpoint self, const GroupConfig& config, Rng rng,
                                                            std::unique_ptr<GroupApp> app) {
-  auto layers = make_layers(config.stack);
+  auto layers = make_layers(config.stack, LayerEnv{config.seeds, app.get()});
   if (!layers) return layers.error();
   return std::unique_ptr<GroupMachine>(new GroupMachine(self, config, std::move(layers).value(), rng, std::move(app)));
 }
@@ -55,6 +55,8 @@ void GroupMachine::event(const Event& event, Actions& out) {
   } else if (std::holds_alternative<BlockEvent>(event)) {
     app_->on_block(out);
     stack_.down_event(now_, BlockOkEvent{}, out);
+  } else if (std::holds_alternative<LeaveEvent>(event)) {
+    app_->on_left(out);
   }
 }
 

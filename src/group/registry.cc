@@ -5,16 +5,20 @@
 
 #include "cohort/group/group_machine.h"
 #include "cohort/group/layers/bottom.h"
+#include "cohort/group/layers/gmp.h"
+#include "cohort/group/layers/total.h"
 
 namespace cohort::group {
 
 namespace {
 
-using Factory = std::function<std::unique_ptr<Layer>()>;
+using Factory = std::function<std::unique_ptr<Layer>(const LayerEnv&)>;
 
 const std::map<std::string, Factory>& registry() {
   static const std::map<std::string, Factory> table = {
-      {"bottom", [] { return std::make_unique<Bottom>(); }},
+      {"bottom", [](const LayerEnv&) { return std::make_unique<Bottom>(); }},
+      {"gmp", [](const LayerEnv& env) { return std::make_unique<Gmp>(Gmp::Options{.seeds = env.seeds}, env.state); }},
+      {"total", [](const LayerEnv&) { return std::make_unique<Total>(); }},
   };
   return table;
 }
@@ -37,7 +41,7 @@ std::vector<std::string> known_layers() {
   return out;
 }
 
-Result<std::vector<std::unique_ptr<Layer>>> make_layers(const std::string& spec) {
+Result<std::vector<std::unique_ptr<Layer>>> make_layers(const std::string& spec, const LayerEnv& env) {
   std::vector<std::string> names = split(spec);
   if (names.empty() || names.back() != "bottom") names.emplace_back("bottom");
   std::vector<std::unique_ptr<Layer>> layers;
@@ -51,7 +55,7 @@ Result<std::vector<std::unique_ptr<Layer>>> make_layers(const std::string& spec)
     if (names[i] == "bottom" && i + 1 != names.size()) {
       return Error(Errc::invalid_argument, "'bottom' must be the last layer of stack '" + spec + "'");
     }
-    layers.push_back(it->second());
+    layers.push_back(it->second(env));
   }
   return layers;
 }

@@ -9,28 +9,41 @@
 #include <vector>
 
 #include "cohort/core/error.h"
+#include "cohort/group/layers/gmp.h"
 #include "cohort/group/stack.h"
 
 namespace cohort::group {
 
-class GroupApp {
+class GroupApp : public StateHooks {
  public:
-  virtual ~GroupApp() = default;
   virtual void on_view(const View& view, Actions& out) = 0;
   virtual void on_deliver(const Endpoint& from, const Msg& msg, Actions& out) = 0;
   // Stop casting until the next view; the machine answers BlockOk for the app.
   virtual void on_block(Actions& /*out*/) {}
+  // Told once, when this member has left the group.
+  virtual void on_left(Actions& /*out*/) {}
+  // State transfer: the state a joiner starts from, and taking it on.
+  Buffer snapshot() override { return {}; }
+  void restore(const Buffer& /*state*/) override {}
 };
 
 struct GroupConfig {
   std::string stack = "mnak";  // layer names, top to bottom; "bottom" is implied
   // For stacks without a membership layer: the fixed view everyone starts in.
   std::vector<Endpoint> static_members;
+  // For the membership layer: the nodes that may hold members of the group.
+  std::vector<NodeId> seeds;
+};
+
+// What layer factories may need besides their defaults.
+struct LayerEnv {
+  std::vector<NodeId> seeds;
+  StateHooks* state = nullptr;
 };
 
 // Builds the layers a stack string names. Errors name the unknown layer and
 // list the known ones.
-Result<std::vector<std::unique_ptr<Layer>>> make_layers(const std::string& spec);
+Result<std::vector<std::unique_ptr<Layer>>> make_layers(const std::string& spec, const LayerEnv& env = {});
 std::vector<std::string> known_layers();
 
 class GroupMachine final : public Machine, private StackTop {
