@@ -42,6 +42,21 @@ void GroupMachine::on_timer(TimePoint now, TimerKey key, Actions& out) {
   stack_.timer(now, key, out);
 }
 
+Status GroupMachine::cast(TimePoint now, Buffer payload, Actions& out) {
+  if (payload.size() > kMaxMessageBytes) return Error(Errc::too_large, "cast larger than 64 MiB");
+  if (!can_send_) return Error(Errc::would_block, "flow control window full");
+  now_ = now;
+  stack_.cast(now, std::move(payload), out);
+  return ok_status();
+}
+
+Status GroupMachine::send(TimePoint now, Rank to, Buffer payload, Actions& out) {
+  if (payload.size() > kMaxMessageBytes) return Error(Errc::too_large, "send larger than 64 MiB");
+  now_ = now;
+  stack_.send(now, to, std::move(payload), out);
+  return ok_status();
+}
+
 void GroupMachine::deliver(const Msg& msg, Actions& out) {
   Endpoint from = msg.endpoint;
   if (view_ && msg.peer < view_->size()) from = view_->members[msg.peer];
@@ -55,6 +70,11 @@ void GroupMachine::event(const Event& event, Actions& out) {
   } else if (std::holds_alternative<BlockEvent>(event)) {
     app_->on_block(out);
     stack_.down_event(now_, BlockOkEvent{}, out);
+  } else if (const auto* f = std::get_if<FlowEvent>(&event)) {
+    can_send_ = f->can_send;
+    app_->on_flow(can_send_, out);
+  } else if (const auto* s = std::get_if<SuspectEvent>(&event)) {
+    app_->on_suspect(s->ranks, out);
   }
 }
 

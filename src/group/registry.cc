@@ -4,7 +4,13 @@
 #include <sstream>
 
 #include "cohort/group/group_machine.h"
+#include "cohort/group/layers/batch.h"
 #include "cohort/group/layers/bottom.h"
+#include "cohort/group/layers/delay.h"
+#include "cohort/group/layers/drop.h"
+#include "cohort/group/layers/flow.h"
+#include "cohort/group/layers/frag.h"
+#include "cohort/group/layers/suspect.h"
 
 namespace cohort::group {
 
@@ -14,7 +20,13 @@ using Factory = std::function<std::unique_ptr<Layer>()>;
 
 const std::map<std::string, Factory>& registry() {
   static const std::map<std::string, Factory> table = {
+      {"batch", [] { return std::make_unique<Batch>(); }},
       {"bottom", [] { return std::make_unique<Bottom>(); }},
+      {"delay", [] { return std::make_unique<Delay>(); }},
+      {"drop", [] { return std::make_unique<Drop>(); }},
+      {"flow", [] { return std::make_unique<Flow>(); }},
+      {"frag", [] { return std::make_unique<Frag>(); }},
+      {"suspect", [] { return std::make_unique<Suspect>(); }},
   };
   return table;
 }

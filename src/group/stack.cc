@@ -38,6 +38,7 @@ class Stack::Context final : public LayerContext {
   HeaderSlot slot(Msg& msg) override {
     return HeaderSlot(msg.header, stack_.offsets_[index_], stack_.fields_[index_]);
   }
+  std::size_t header_bytes() const override { return stack_.header_bytes_; }
   void transmit(NodeId to, Buffer bytes) override { stack_.out_->send(to, std::move(bytes)); }
 
   static constexpr std::size_t kToApp = static_cast<std::size_t>(-1);
