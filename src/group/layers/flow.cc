@@ -25,10 +25,11 @@ void Flow::down(Msg msg, LayerContext& ctx) {
 void Flow::up(Msg msg, LayerContext& ctx) {
   HeaderSlot h = ctx.slot(msg);
   std::uint64_t kind = h.get(kKind);
-  if (kind == 0 || msg.peer >= members_.size()) {
+  if (kind == 0) {
     ctx.up(std::move(msg));
     return;
   }
+  if (msg.peer >= members_.size()) return;  // ours, but from outside the view
   if (kind == kAckKind) {
     Member& m = members_[msg.peer];
     m.has_ours = std::max(m.has_ours, h.get(kSeq));
