@@ -6,15 +6,19 @@
 
 namespace cohort::group {
 
-GroupMachine::GroupMachine(Endpoint self, GroupConfig config, std::vector<std::unique_ptr<Layer>> layers, Rng rng,
-                           std::unique_ptr<GroupApp> app)
-    : self_(self), config_(std::move(config)), app_(std::move(app)), stack_(std::move(layers), self, rng, *this) {}
+GroupMachine::GroupMachine(Endpoint self, GroupConfig config, std::vector<std::unique_ptr<Layer>> layers,
+                           Rng rng, std::unique_ptr<GroupApp> app)
+    : self_(self),
+      config_(std::move(config)),
+      app_(std::move(app)),
+      stack_(std::move(layers), self, rng, *this) {}
 
 Result<std::unique_ptr<GroupMachine>> GroupMachine::create(Endpoint self, const GroupConfig& config, Rng rng,
                                                            std::unique_ptr<GroupApp> app) {
   auto layers = make_layers(config.stack);
   if (!layers) return layers.error();
-  return std::unique_ptr<GroupMachine>(new GroupMachine(self, config, std::move(layers).value(), rng, std::move(app)));
+  return std::unique_ptr<GroupMachine>(
+      new GroupMachine(self, config, std::move(layers).value(), rng, std::move(app)));
 }
 
 void GroupMachine::start(TimePoint now, Actions& out) {

@@ -58,7 +58,8 @@ Result<std::vector<std::unique_ptr<Layer>>> make_layers(const std::string& spec)
     if (it == registry().end()) {
       std::string known;
       for (const auto& k : known_layers()) known += (known.empty() ? "" : ", ") + k;
-      return Error(Errc::invalid_argument, "unknown layer '" + names[i] + "' in stack '" + spec + "' (known: " + known + ")");
+      return Error(Errc::invalid_argument,
+                   "unknown layer '" + names[i] + "' in stack '" + spec + "' (known: " + known + ")");
     }
     if (names[i] == "bottom" && i + 1 != names.size()) {
       return Error(Errc::invalid_argument, "'bottom' must be the last layer of stack '" + spec + "'");

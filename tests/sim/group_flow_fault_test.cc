@@ -85,7 +85,8 @@ TEST(GroupDrop, DropsAboutTheConfiguredShareOfOthersMessages) {
   sim::Simulator sim = group_sim(21, 2, "drop");
   sim.start();
   sim.call<GroupMachine>(0, [&](GroupMachine& m, TimePoint now, Actions& out) {
-    for (std::size_t i = 0; i < kCasts; ++i) ASSERT_TRUE(m.cast(now, Buffer::copy_of(std::to_string(i)), out).ok());
+    for (std::size_t i = 0; i < kCasts; ++i)
+      ASSERT_TRUE(m.cast(now, Buffer::copy_of(std::to_string(i)), out).ok());
   });
   sim.run_until(at_ms(1000));
   EXPECT_EQ(app(sim, 0).deliveries.size(), kCasts) << "seed 21: own loopback is never dropped";

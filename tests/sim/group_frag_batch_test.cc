@@ -42,7 +42,8 @@ void expect_round_trip(std::uint64_t seed, std::size_t nodes, const std::vector<
 
 TEST(GroupFrag, BoundarySizesRoundTrip) {
   for (std::uint64_t seed = 1; seed <= 3; ++seed) {
-    expect_round_trip(seed, 3, {0, 1, kMaxFragment - 1, kMaxFragment, kMaxFragment + 1, 3 * kMaxFragment, 1 << 20});
+    expect_round_trip(seed, 3,
+                      {0, 1, kMaxFragment - 1, kMaxFragment, kMaxFragment + 1, 3 * kMaxFragment, 1 << 20});
   }
 }
 

@@ -2,12 +2,12 @@
 // layer tests: a static view of nodes 0..n-1 and a stack named by string.
 #pragma once
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <cstdlib>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include "cohort/group/group_machine.h"
 #include "cohort/sim/simulator.h"
@@ -58,7 +58,8 @@ inline RecordingApp& app(sim::Simulator& sim, NodeId n) {
 
 // Links with one fixed delay: no reordering, as a FIFO layer below would give.
 inline sim::LinkProfile fifo_links() {
-  return sim::LinkProfile{.min_delay = std::chrono::milliseconds(1), .max_delay = std::chrono::milliseconds(1)};
+  return sim::LinkProfile{.min_delay = std::chrono::milliseconds(1),
+                          .max_delay = std::chrono::milliseconds(1)};
 }
 
 inline Buffer pattern(std::size_t size, std::uint64_t seed) {
@@ -71,7 +72,8 @@ inline Buffer pattern(std::size_t size, std::uint64_t seed) {
 inline TimePoint at_ms(std::int64_t ms) { return TimePoint{} + std::chrono::milliseconds(ms); }
 
 // History records of `node` starting with `prefix`, with their times.
-inline std::vector<sim::HistoryEntry> records(const sim::Simulator& sim, NodeId node, const std::string& prefix) {
+inline std::vector<sim::HistoryEntry> records(const sim::Simulator& sim, NodeId node,
+                                              const std::string& prefix) {
   std::vector<sim::HistoryEntry> out;
   for (const auto& e : sim.history()) {
     if (e.node == node && e.record.rfind(prefix, 0) == 0) out.push_back(e);

@@ -69,8 +69,8 @@ struct FlowEvent {
   bool can_send = true;
 };
 
-using Event = std::variant<ViewEvent, SuspectEvent, BlockEvent, BlockOkEvent, StableEvent, LeaveEvent, CutEvent,
-                           CutReachedEvent, StableQueryEvent, FlowEvent>;
+using Event = std::variant<ViewEvent, SuspectEvent, BlockEvent, BlockOkEvent, StableEvent, LeaveEvent,
+                           CutEvent, CutReachedEvent, StableQueryEvent, FlowEvent>;
 
 class LayerContext;
 

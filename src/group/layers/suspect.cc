@@ -51,7 +51,8 @@ void Suspect::on_own(Msg& msg, LayerContext& ctx) {
       peers_[subject].last_heard = ctx.now();
       peers_[subject].probing = false;
       break;
-    default: break;  // heartbeat: hearing it was the point
+    default:
+      break;  // heartbeat: hearing it was the point
   }
 }
 
