@@ -13,7 +13,7 @@ constexpr std::size_t kLengthBytes = 4;
 constexpr std::size_t kMaxItems = 0xffff;
 }  // namespace
 
-std::size_t Batch::item_bytes(const Msg& msg, const LayerContext& ctx) const {
+std::size_t Batch::item_bytes(const Msg& msg, const LayerContext& ctx) {
   return kLengthBytes + ctx.header_bytes() + msg.payload.size();
 }
 
@@ -53,7 +53,7 @@ void Batch::flush_all(LayerContext& ctx) {
   for (auto& [dest, queue] : queues_) flush(dest, ctx);
 }
 
-Msg Batch::pack(Dest dest, const std::vector<Msg>& items, LayerContext& ctx) const {
+Msg Batch::pack(Dest dest, const std::vector<Msg>& items, LayerContext& ctx) {
   ByteWriter w;
   for (const Msg& item : items) {
     w.u32(static_cast<std::uint32_t>(item.payload.size()));

@@ -58,14 +58,14 @@ void Flow::on_data(Rank origin, std::uint64_t seq, LayerContext& ctx) {
 }
 
 void Flow::send_acks(LayerContext& ctx) {
-  for (Rank r = 0; r < members_.size(); ++r) {
+  for (std::size_t r = 0; r < members_.size(); ++r) {
     Member& m = members_[r];
     if (r == me_ || m.received == m.acked) continue;
     m.acked = m.received;
     ++stats_.acks_sent;
     Msg ack;
     ack.kind = Msg::Kind::send;
-    ack.peer = r;
+    ack.peer = static_cast<Rank>(r);
     HeaderSlot h = ctx.slot(ack);
     h.set(kKind, kAckKind);
     h.set(kSeq, m.received);

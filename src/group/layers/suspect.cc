@@ -64,13 +64,13 @@ void Suspect::timer(std::uint32_t /*key*/, LayerContext& ctx) {
   if (!view_ || me_ == kNoRank) return;
   ++stats_.heartbeats_sent;
   send_own(ctx, Msg::Kind::cast, kNoRank, kHeartbeat, 0);
-  for (Rank r = 0; r < peers_.size(); ++r) {
-    if (r != me_) check(r, ctx);
+  for (std::size_t r = 0; r < peers_.size(); ++r) {
+    if (r != me_) check(static_cast<Rank>(r), ctx);
   }
   if (changed_) {
     SuspectEvent event;
-    for (Rank r = 0; r < peers_.size(); ++r) {
-      if (peers_[r].suspected) event.ranks.push_back(r);
+    for (std::size_t r = 0; r < peers_.size(); ++r) {
+      if (peers_[r].suspected) event.ranks.push_back(static_cast<Rank>(r));
     }
     ctx.up(Event{std::move(event)});
     changed_ = false;
@@ -96,10 +96,10 @@ void Suspect::check(Rank r, LayerContext& ctx) {
   }
   // Asked again every tick while the probe lasts: requests and answers may
   // be lost like any datagram.
-  for (Rank other = 0; other < peers_.size(); ++other) {
+  for (std::size_t other = 0; other < peers_.size(); ++other) {
     if (other == me_ || other == r) continue;
     ++stats_.probes_sent;
-    send_own(ctx, Msg::Kind::send, other, kProbe, r);
+    send_own(ctx, Msg::Kind::send, static_cast<Rank>(other), kProbe, r);
   }
 }
 

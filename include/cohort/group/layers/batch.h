@@ -54,10 +54,10 @@ class Batch final : public Layer {
   // The destination of a queue: kNoRank for casts, else the rank of sends.
   using Dest = Rank;
 
-  std::size_t item_bytes(const Msg& msg, const LayerContext& ctx) const;
+  static std::size_t item_bytes(const Msg& msg, const LayerContext& ctx);
   void flush(Dest dest, LayerContext& ctx);
   void flush_all(LayerContext& ctx);
-  Msg pack(Dest dest, const std::vector<Msg>& items, LayerContext& ctx) const;
+  static Msg pack(Dest dest, const std::vector<Msg>& items, LayerContext& ctx);
 
   BatchOptions options_;
   std::map<Dest, Queue> queues_;

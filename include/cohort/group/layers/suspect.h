@@ -52,7 +52,7 @@ class Suspect final : public Layer {
   void reset(const ViewEvent& event, LayerContext& ctx);
   void on_own(Msg& msg, LayerContext& ctx);
   void check(Rank r, LayerContext& ctx);
-  void send_own(LayerContext& ctx, Msg::Kind kind, Rank to, std::uint8_t own_kind, Rank subject);
+  static void send_own(LayerContext& ctx, Msg::Kind kind, Rank to, std::uint8_t own_kind, Rank subject);
   bool heard_recently(Rank r, TimePoint now) const;
 
   SuspectOptions options_;
