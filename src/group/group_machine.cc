@@ -6,15 +6,19 @@
 
 namespace cohort::group {
 
-GroupMachine::GroupMachine(Endpoint self, GroupConfig config, std::vector<std::unique_ptr<Layer>> layers, Rng rng,
-                           std::unique_ptr<GroupApp> app)
-    : self_(self), config_(std::move(config)), app_(std::move(app)), stack_(std::move(layers), self, rng, *this) {}
+GroupMachine::GroupMachine(Endpoint self, GroupConfig config, std::vector<std::unique_ptr<Layer>> layers,
+                           Rng rng, std::unique_ptr<GroupApp> app)
+    : self_(self),
+      config_(std::move(config)),
+      app_(std::move(app)),
+      stack_(std::move(layers), self, rng, *this) {}
 
 Result<std::unique_ptr<GroupMachine>> GroupMachine::create(Endpoint self, const GroupConfig& config, Rng rng,
                                                            std::unique_ptr<GroupApp> app) {
   auto layers = make_layers(config.stack, LayerEnv{config.seeds, app.get()});
   if (!layers) return layers.error();
-  return std::unique_ptr<GroupMachine>(new GroupMachine(self, config, std::move(layers).value(), rng, std::move(app)));
+  return std::unique_ptr<GroupMachine>(
+      new GroupMachine(self, config, std::move(layers).value(), rng, std::move(app)));
 }
 
 void GroupMachine::start(TimePoint now, Actions& out) {
@@ -42,6 +46,21 @@ void GroupMachine::on_timer(TimePoint now, TimerKey key, Actions& out) {
   stack_.timer(now, key, out);
 }
 
+Status GroupMachine::cast(TimePoint now, Buffer payload, Actions& out) {
+  if (payload.size() > kMaxMessageBytes) return Error(Errc::too_large, "cast larger than 64 MiB");
+  if (!can_send_) return Error(Errc::would_block, "flow control window full");
+  now_ = now;
+  stack_.cast(now, std::move(payload), out);
+  return ok_status();
+}
+
+Status GroupMachine::send(TimePoint now, Rank to, Buffer payload, Actions& out) {
+  if (payload.size() > kMaxMessageBytes) return Error(Errc::too_large, "send larger than 64 MiB");
+  now_ = now;
+  stack_.send(now, to, std::move(payload), out);
+  return ok_status();
+}
+
 void GroupMachine::deliver(const Msg& msg, Actions& out) {
   Endpoint from = msg.endpoint;
   if (view_ && msg.peer < view_->size()) from = view_->members[msg.peer];
@@ -57,6 +76,11 @@ void GroupMachine::event(const Event& event, Actions& out) {
     stack_.down_event(now_, BlockOkEvent{}, out);
   } else if (std::holds_alternative<LeaveEvent>(event)) {
     app_->on_left(out);
+  } else if (const auto* f = std::get_if<FlowEvent>(&event)) {
+    can_send_ = f->can_send;
+    app_->on_flow(can_send_, out);
+  } else if (const auto* s = std::get_if<SuspectEvent>(&event)) {
+    app_->on_suspect(s->ranks, out);
   }
 }
 

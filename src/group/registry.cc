@@ -4,9 +4,15 @@
 #include <sstream>
 
 #include "cohort/group/group_machine.h"
+#include "cohort/group/layers/batch.h"
 #include "cohort/group/layers/bottom.h"
 #include "cohort/group/layers/gmp.h"
 #include "cohort/group/layers/total.h"
+#include "cohort/group/layers/delay.h"
+#include "cohort/group/layers/drop.h"
+#include "cohort/group/layers/flow.h"
+#include "cohort/group/layers/frag.h"
+#include "cohort/group/layers/suspect.h"
 
 namespace cohort::group {
 
@@ -16,8 +22,14 @@ using Factory = std::function<std::unique_ptr<Layer>(const LayerEnv&)>;
 
 const std::map<std::string, Factory>& registry() {
   static const std::map<std::string, Factory> table = {
+      {"batch", [](const LayerEnv&) { return std::make_unique<Batch>(); }},
       {"bottom", [](const LayerEnv&) { return std::make_unique<Bottom>(); }},
+      {"delay", [](const LayerEnv&) { return std::make_unique<Delay>(); }},
+      {"drop", [](const LayerEnv&) { return std::make_unique<Drop>(); }},
+      {"flow", [](const LayerEnv&) { return std::make_unique<Flow>(); }},
+      {"frag", [](const LayerEnv&) { return std::make_unique<Frag>(); }},
       {"gmp", [](const LayerEnv& env) { return std::make_unique<Gmp>(Gmp::Options{.seeds = env.seeds}, env.state); }},
+      {"suspect", [](const LayerEnv&) { return std::make_unique<Suspect>(); }},
       {"total", [](const LayerEnv&) { return std::make_unique<Total>(); }},
   };
   return table;
@@ -50,7 +62,8 @@ Result<std::vector<std::unique_ptr<Layer>>> make_layers(const std::string& spec,
     if (it == registry().end()) {
       std::string known;
       for (const auto& k : known_layers()) known += (known.empty() ? "" : ", ") + k;
-      return Error(Errc::invalid_argument, "unknown layer '" + names[i] + "' in stack '" + spec + "' (known: " + known + ")");
+      return Error(Errc::invalid_argument,
+                   "unknown layer '" + names[i] + "' in stack '" + spec + "' (known: " + known + ")");
     }
     if (names[i] == "bottom" && i + 1 != names.size()) {
       return Error(Errc::invalid_argument, "'bottom' must be the last layer of stack '" + spec + "'");

@@ -1,8 +1,8 @@
 #include "cohort/group/stack.h"
 
-#include <cassert>
-
 #include <fmt/format.h>
+
+#include <cassert>
 
 namespace cohort::group {
 
@@ -13,7 +13,9 @@ void Layer::up_event(const Event& event, LayerContext& ctx) { ctx.up(event); }
 
 namespace {
 // Layer timers become Machine timers tagged with the layer's index.
-TimerKey machine_timer(std::size_t layer, std::uint32_t key) { return (static_cast<TimerKey>(layer) << 32) | key; }
+TimerKey machine_timer(std::size_t layer, std::uint32_t key) {
+  return (static_cast<TimerKey>(layer) << 32) | key;
+}
 }  // namespace
 
 class Stack::Context final : public LayerContext {
@@ -24,7 +26,9 @@ class Stack::Context final : public LayerContext {
   void up(Msg msg) override {
     stack_.enqueue(Work{Work::Kind::msg_up, index_ == 0 ? kToApp : index_ - 1, std::move(msg), {}});
   }
-  void down(Event event) override { stack_.enqueue(Work{Work::Kind::event_down, index_ + 1, {}, std::move(event)}); }
+  void down(Event event) override {
+    stack_.enqueue(Work{Work::Kind::event_down, index_ + 1, {}, std::move(event)});
+  }
   void up(Event event) override {
     stack_.enqueue(Work{Work::Kind::event_up, index_ == 0 ? kToApp : index_ - 1, {}, std::move(event)});
   }
@@ -38,6 +42,7 @@ class Stack::Context final : public LayerContext {
   HeaderSlot slot(Msg& msg) override {
     return HeaderSlot(msg.header, stack_.offsets_[index_], stack_.fields_[index_]);
   }
+  std::size_t header_bytes() const override { return stack_.header_bytes_; }
   void transmit(NodeId to, Buffer bytes) override { stack_.out_->send(to, std::move(bytes)); }
 
   static constexpr std::size_t kToApp = static_cast<std::size_t>(-1);
@@ -151,11 +156,21 @@ void Stack::dispatch(Work& work) {
   Layer& layer = *layers_[work.layer];
   LayerContext& ctx = *contexts_[work.layer];
   switch (work.kind) {
-    case Work::Kind::msg_down: layer.down(std::move(work.msg), ctx); break;
-    case Work::Kind::msg_up: layer.up(std::move(work.msg), ctx); break;
-    case Work::Kind::event_down: layer.down_event(work.event, ctx); break;
-    case Work::Kind::event_up: layer.up_event(work.event, ctx); break;
-    case Work::Kind::timer: layer.timer(work.timer_key, ctx); break;
+    case Work::Kind::msg_down:
+      layer.down(std::move(work.msg), ctx);
+      break;
+    case Work::Kind::msg_up:
+      layer.up(std::move(work.msg), ctx);
+      break;
+    case Work::Kind::event_down:
+      layer.down_event(work.event, ctx);
+      break;
+    case Work::Kind::event_up:
+      layer.up_event(work.event, ctx);
+      break;
+    case Work::Kind::timer:
+      layer.timer(work.timer_key, ctx);
+      break;
   }
 }
 

@@ -25,6 +25,12 @@ class GroupApp : public StateHooks {
   // State transfer: the state a joiner starts from, and taking it on.
   Buffer snapshot() override { return {}; }
   void restore(const Buffer& /*state*/) override {}
+  // Credit flow control: false after cast() starts refusing with would_block,
+  // true when casts are accepted again.
+  virtual void on_flow(bool /*can_send*/, Actions& /*out*/) {}
+  // The failure detector suspects these ranks of the current view (for apps
+  // in stacks without a membership layer to act on it).
+  virtual void on_suspect(const std::vector<Rank>& /*ranks*/, Actions& /*out*/) {}
 };
 
 struct GroupConfig {
@@ -55,8 +61,12 @@ class GroupMachine final : public Machine, private StackTop {
   void on_packet(TimePoint now, NodeId from, const Buffer& bytes, Actions& out) override;
   void on_timer(TimePoint now, TimerKey key, Actions& out) override;
 
-  void cast(TimePoint now, Buffer payload, Actions& out) { stack_.cast(now, std::move(payload), out); }
-  void send(TimePoint now, Rank to, Buffer payload, Actions& out) { stack_.send(now, to, std::move(payload), out); }
+  // Errors: too_large past kMaxMessageBytes; would_block (nothing enqueued)
+  // while flow control says the window is full, until on_flow(true).
+  Status cast(TimePoint now, Buffer payload, Actions& out);
+  // Errors: too_large past kMaxMessageBytes.
+  Status send(TimePoint now, Rank to, Buffer payload, Actions& out);
+  bool can_send() const { return can_send_; }
   void leave(TimePoint now, Actions& out) { stack_.down_event(now, LeaveEvent{}, out); }
 
   const Endpoint& self() const { return self_; }
@@ -76,6 +86,7 @@ class GroupMachine final : public Machine, private StackTop {
   Stack stack_;
   std::shared_ptr<const View> view_;
   TimePoint now_{};
+  bool can_send_ = true;  // as the last FlowEvent said
 };
 
 }  // namespace cohort::group

@@ -5,6 +5,7 @@
 // reads the time from the context; it never touches a socket or a clock.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string_view>
@@ -18,6 +19,10 @@
 #include "cohort/group/types.h"
 
 namespace cohort::group {
+
+// The largest message (cast or send payload) the group accepts: an explicit
+// limit so that reassembly memory is bounded; larger ones are refused.
+inline constexpr std::size_t kMaxMessageBytes = std::size_t{64} << 20;
 
 struct Msg {
   // direct: a message to or from an endpoint outside the current view
@@ -64,8 +69,8 @@ struct FlowEvent {
   bool can_send = true;
 };
 
-using Event = std::variant<ViewEvent, SuspectEvent, BlockEvent, BlockOkEvent, StableEvent, LeaveEvent, CutEvent,
-                           CutReachedEvent, StableQueryEvent, FlowEvent>;
+using Event = std::variant<ViewEvent, SuspectEvent, BlockEvent, BlockOkEvent, StableEvent, LeaveEvent,
+                           CutEvent, CutReachedEvent, StableQueryEvent, FlowEvent>;
 
 class LayerContext;
 
@@ -100,6 +105,9 @@ class LayerContext {
   virtual const Endpoint& self() const = 0;
   // This layer's header slot in `msg`.
   virtual HeaderSlot slot(Msg& msg) = 0;
+  // Size of the stack's packed header block, for layers that carry whole
+  // blocks inside a payload (batch).
+  virtual std::size_t header_bytes() const = 0;
   // Only for the bottom layer: a datagram to a node.
   virtual void transmit(NodeId to, Buffer bytes) = 0;
 };

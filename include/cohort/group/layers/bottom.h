@@ -20,8 +20,8 @@
 namespace cohort::group {
 
 struct BottomStats {
-  std::uint64_t malformed = 0;     // undecodable datagrams
-  std::uint64_t other_view = 0;    // casts and sends of a view we are not in
+  std::uint64_t malformed = 0;   // undecodable datagrams
+  std::uint64_t other_view = 0;  // casts and sends of a view we are not in
 };
 
 class Bottom final : public BottomLayer {
