@@ -1,9 +1,9 @@
 // cohort-check-history: checks group histories (JSON lines, one file per
 // member or one for all) offline against virtual synchrony. Exit status: 0 if
 // every property holds, 1 if one is violated, 2 if the input is unusable.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 
 #include "cohort/group/history_checker.h"
@@ -39,9 +39,10 @@ int main(int argc, char** argv) {
   std::vector<std::string> files;
   CheckOptions options;
   app.add_flag("--total-order", options.total_order, "Check that members deliver in one total order");
-  app.add_flag("--expect-final-view", options.expect_final_view,
-               "The run ended quiet: check that members without an exit event end in one view and delivered its "
-               "casts");
+  app.add_flag(
+      "--expect-final-view", options.expect_final_view,
+      "The run ended quiet: check that members without an exit event end in one view and delivered its "
+      "casts");
   app.add_option("--max-violations", options.max_violations, "Violations printed per property")
       ->check(CLI::PositiveNumber);
   app.add_option("FILE", files, "History files; the events of one member must all be in one file")

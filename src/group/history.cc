@@ -1,10 +1,11 @@
 #include "cohort/group/history.h"
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <limits>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 namespace cohort::group {
@@ -25,9 +26,12 @@ bool nesting_within_limit(std::string_view text) {
   bool in_string = false, escaped = false;
   for (char c : text) {
     if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
     } else if (c == '"') {
       in_string = true;
     } else if (c == '[' || c == '{') {
@@ -39,13 +43,15 @@ bool nesting_within_limit(std::string_view text) {
   return true;
 }
 
-Result<std::string> string_field(const Json& obj, const char* name, std::size_t max_bytes, bool may_be_empty) {
+Result<std::string> string_field(const Json& obj, const char* name, std::size_t max_bytes,
+                                 bool may_be_empty) {
   auto it = obj.find(name);
   if (it == obj.end()) return malformed(fmt::format("missing field \"{}\"", name));
   if (!it->is_string()) return malformed(fmt::format("field \"{}\" must be a string", name));
   const auto& s = it->get_ref<const std::string&>();
   if (s.empty() && !may_be_empty) return malformed(fmt::format("field \"{}\" is empty", name));
-  if (s.size() > max_bytes) return malformed(fmt::format("field \"{}\" is longer than {} bytes", name, max_bytes));
+  if (s.size() > max_bytes)
+    return malformed(fmt::format("field \"{}\" is longer than {} bytes", name, max_bytes));
   return s;
 }
 
@@ -103,7 +109,8 @@ Result<HistoryEvent> parse_view(const Json& obj, std::string member) {
   if (!members) return members.error();
   auto primary = bool_field(obj, "primary");
   if (!primary) return primary.error();
-  return HistoryEvent(ViewInstalled{std::move(member), std::move(*view), *ltime, std::move(*members), *primary});
+  return HistoryEvent(
+      ViewInstalled{std::move(member), std::move(*view), *ltime, std::move(*members), *primary});
 }
 
 Result<HistoryEvent> parse_cast(const Json& obj, std::string member) {
@@ -153,8 +160,8 @@ Result<HistoryEvent> parse_object(const Json& obj) {
 }
 
 OrderedJson to_json(const ViewInstalled& e) {
-  return {{"ev", "view"}, {"member", e.member}, {"view", e.view}, {"ltime", e.ltime},
-          {"members", e.members}, {"primary", e.primary}};
+  return {{"ev", "view"},     {"member", e.member},   {"view", e.view},
+          {"ltime", e.ltime}, {"members", e.members}, {"primary", e.primary}};
 }
 OrderedJson to_json(const MessageCast& e) { return {{"ev", "cast"}, {"member", e.member}, {"msg", e.msg}}; }
 OrderedJson to_json(const MessageDelivered& e) {
@@ -168,7 +175,8 @@ OrderedJson to_json(const StateReceived& e) {
   return {{"ev", "state"}, {"member", e.member}, {"view", e.view}, {"digest", e.digest}};
 }
 OrderedJson to_json(const Exited& e) {
-  return {{"ev", "exit"}, {"member", e.member}, {"reason", e.reason == ExitReason::leave ? "leave" : "crash"}};
+  return {
+      {"ev", "exit"}, {"member", e.member}, {"reason", e.reason == ExitReason::leave ? "leave" : "crash"}};
 }
 
 }  // namespace
@@ -201,7 +209,8 @@ Result<std::vector<HistoryEvent>> read_history_file(const std::filesystem::path&
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     auto event = parse_history_line(line);
     if (!event) {
-      return Error(event.error().code(), fmt::format("{}:{}: {}", path.string(), number, event.error().message()));
+      return Error(event.error().code(),
+                   fmt::format("{}:{}: {}", path.string(), number, event.error().message()));
     }
     events.push_back(std::move(*event));
   }
@@ -253,6 +262,8 @@ void HistoryRecorder::state_received(std::string digest, Actions& out) {
   out.output(to_json_line(StateReceived{self_, view_, std::move(digest)}));
 }
 
-void HistoryRecorder::exit(ExitReason reason, Actions& out) { out.output(to_json_line(Exited{self_, reason})); }
+void HistoryRecorder::exit(ExitReason reason, Actions& out) {
+  out.output(to_json_line(Exited{self_, reason}));
+}
 
 }  // namespace cohort::group

@@ -1,13 +1,15 @@
 #include "cohort/group/history_checker.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <set>
+#include <tuple>
 #include <unordered_map>
-
-#include <fmt/format.h>
 
 namespace cohort::group {
 
@@ -31,9 +33,9 @@ enum Property : std::size_t {
 };
 
 constexpr std::array<const char*, kPropertyCount> kNames = {
-    "well-formed",  "view agreement", "view order",   "primary chain", "virtual synchrony",
-    "same view delivery", "integrity", "no duplicates", "fifo", "self delivery",
-    "total order",  "liveness",       "state transfer"};
+    "well-formed",        "view agreement", "view order",    "primary chain", "virtual synchrony",
+    "same view delivery", "integrity",      "no duplicates", "fifo",          "self delivery",
+    "total order",        "liveness",       "state transfer"};
 
 constexpr std::size_t kNoView = static_cast<std::size_t>(-1);
 
@@ -75,7 +77,8 @@ struct Witness {
 
 std::string list(const std::vector<std::string>& ids) {
   constexpr std::size_t kShown = 5;
-  std::vector<std::string> shown(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), kShown)));
+  std::vector<std::string> shown(ids.begin(),
+                                 ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), kShown)));
   std::string out = fmt::format("[{}]", fmt::join(shown, ", "));
   if (ids.size() > kShown) out += fmt::format(" and {} more", ids.size() - kShown);
   return out;
@@ -129,13 +132,14 @@ class Checker {
     auto [it, fresh] = views_.try_emplace(e.view, &e);
     const ViewInstalled& first = *it->second;
     if (!fresh && (first.members != e.members || first.primary != e.primary || first.ltime != e.ltime)) {
-      violate(kViewAgreement, fmt::format("view {}: {} installed it as {}{} but {} as {}{}", e.view, first.member,
-                                          list(first.members), first.primary ? " (primary)" : "", e.member,
-                                          list(e.members), e.primary ? " (primary)" : ""));
+      violate(kViewAgreement,
+              fmt::format("view {}: {} installed it as {}{} but {} as {}{}", e.view, first.member,
+                          list(first.members), first.primary ? " (primary)" : "", e.member, list(e.members),
+                          e.primary ? " (primary)" : ""));
     }
     if (!m.views.empty() && e.ltime <= m.views.back()->ltime) {
-      violate(kViewOrder, fmt::format("{} installed view {} (ltime {}) after view {} (ltime {})", e.member, e.view,
-                                      e.ltime, m.views.back()->view, m.views.back()->ltime));
+      violate(kViewOrder, fmt::format("{} installed view {} (ltime {}) after view {} (ltime {})", e.member,
+                                      e.view, e.ltime, m.views.back()->view, m.views.back()->ltime));
     }
     installers_[e.view].insert(e.member);
     m.views.push_back(&e);
@@ -145,7 +149,8 @@ class Checker {
 
   void on(Member& m, const MessageCast& e) {
     if (!in_view(m, e.member, "cast")) return;
-    if (m.blocked) violate(kWellFormed, fmt::format("{} cast {} after a block, before its next view", e.member, e.msg));
+    if (m.blocked)
+      violate(kWellFormed, fmt::format("{} cast {} after a block, before its next view", e.member, e.msg));
     Cast c{e.member, m.current(), m.current_id(), ++m.casts, ++m.casts_per_view.back()};
     if (!casts_.try_emplace(e.msg, std::move(c)).second) {
       violate(kIntegrity, fmt::format("{} cast {}, an id already cast", e.member, e.msg));
@@ -165,7 +170,8 @@ class Checker {
   void on(Member& m, const StateSent& e) {
     if (!in_view(m, e.member, "sent state")) return;
     if (e.view != m.current_id()) {
-      violate(kStateTransfer, fmt::format("{} sent state for view {} while in view {}", e.member, e.view, m.current_id()));
+      violate(kStateTransfer,
+              fmt::format("{} sent state for view {} while in view {}", e.member, e.view, m.current_id()));
     }
     sent_[e.view].push_back(&e);
   }
@@ -173,8 +179,8 @@ class Checker {
   void on(Member& m, const StateReceived& e) {
     if (!in_view(m, e.member, "received state")) return;
     if (e.view != m.current_id()) {
-      violate(kStateTransfer,
-              fmt::format("{} received state for view {} while in view {}", e.member, e.view, m.current_id()));
+      violate(kStateTransfer, fmt::format("{} received state for view {} while in view {}", e.member, e.view,
+                                          m.current_id()));
     }
     received_.push_back(&e);
   }
@@ -194,7 +200,8 @@ class Checker {
         }
         const Cast& c = it->second;
         if (d.from != c.sender) {
-          violate(kIntegrity, fmt::format("{} delivered {} from {} but {} cast it", name, d.msg, d.from, c.sender));
+          violate(kIntegrity,
+                  fmt::format("{} delivered {} from {} but {} cast it", name, d.msg, d.from, c.sender));
         }
         if (!seen.insert(d.msg).second) {
           violate(kNoDuplicates, fmt::format("{} delivered {} twice", name, d.msg));
@@ -202,8 +209,8 @@ class Checker {
         }
         const std::string& view = m.views[d.view]->view;
         if (view != c.view_id) {
-          violate(kSameView, fmt::format("{} delivered {} in view {} but {} cast it in view {}", name, d.msg, view,
-                                         c.sender, c.view_id));
+          violate(kSameView, fmt::format("{} delivered {} in view {} but {} cast it in view {}", name, d.msg,
+                                         view, c.sender, c.view_id));
         }
         check_fifo(name, d.msg, c, last[c.sender]);
       }
@@ -212,13 +219,14 @@ class Checker {
 
   void check_fifo(const std::string& name, const std::string& msg, const Cast& c, const Cast*& last) {
     if (last && c.seq <= last->seq) {
-      violate(kFifo, fmt::format("{} delivered {} ({}'s cast #{}) after its cast #{}", name, msg, c.sender, c.seq,
-                                 last->seq));
+      violate(kFifo, fmt::format("{} delivered {} ({}'s cast #{}) after its cast #{}", name, msg, c.sender,
+                                 c.seq, last->seq));
     } else {
       std::size_t expected = last && last->view_id == c.view_id ? last->seq_in_view + 1 : 1;
       if (c.seq_in_view != expected) {
-        violate(kFifo, fmt::format("{} delivered {} ({}'s cast #{} in view {}) but not its cast #{} in that view",
-                                   name, msg, c.sender, c.seq_in_view, c.view_id, expected));
+        violate(kFifo,
+                fmt::format("{} delivered {} ({}'s cast #{} in view {}) but not its cast #{} in that view",
+                            name, msg, c.sender, c.seq_in_view, c.view_id, expected));
       }
     }
     last = &c;
@@ -235,7 +243,8 @@ class Checker {
       const Member& m = members_.at(c.sender);
       bool excused = c.view == m.current() && m.exit != ExitReason::leave;
       if (!excused && delivered[c.sender].count(msg) == 0) {
-        violate(kSelfDelivery, fmt::format("{} never delivered its own {} (cast in view {})", c.sender, msg, c.view_id));
+        violate(kSelfDelivery,
+                fmt::format("{} never delivered its own {} (cast in view {})", c.sender, msg, c.view_id));
       }
     }
   }
@@ -262,10 +271,11 @@ class Checker {
     std::set_difference(b.delivered.begin(), b.delivered.end(), a.delivered.begin(), a.delivered.end(),
                         std::back_inserter(only_b));
     if (only_a.empty() && only_b.empty()) return;
-    violate(kVirtualSynchrony,
-            fmt::format("{} and {} both went from view {} to {} but delivered different messages in {}: only {} "
-                        "delivered {}, only {} delivered {}",
-                        a.member, b.member, view, next, view, a.member, list(only_a), b.member, list(only_b)));
+    violate(
+        kVirtualSynchrony,
+        fmt::format("{} and {} both went from view {} to {} but delivered different messages in {}: only {} "
+                    "delivered {}, only {} delivered {}",
+                    a.member, b.member, view, next, view, a.member, list(only_a), b.member, list(only_b)));
   }
 
   // Primary views, by ltime, must form one chain: no two share an ltime, and
@@ -275,22 +285,24 @@ class Checker {
     for (const auto& [id, v] : views_) {
       if (v->primary) primaries.push_back(v);
     }
-    std::sort(primaries.begin(), primaries.end(),
-              [](const auto* a, const auto* b) { return std::tie(a->ltime, a->view) < std::tie(b->ltime, b->view); });
+    std::sort(primaries.begin(), primaries.end(), [](const auto* a, const auto* b) {
+      return std::tie(a->ltime, a->view) < std::tie(b->ltime, b->view);
+    });
     for (std::size_t i = 1; i < primaries.size(); ++i) {
       const ViewInstalled& prev = *primaries[i - 1];
       const ViewInstalled& cur = *primaries[i];
       if (prev.ltime == cur.ltime) {
-        violate(kPrimaryChain, fmt::format("primary views {} and {} are concurrent (both ltime {})", prev.view,
-                                           cur.view, cur.ltime));
+        violate(kPrimaryChain, fmt::format("primary views {} and {} are concurrent (both ltime {})",
+                                           prev.view, cur.view, cur.ltime));
         continue;
       }
       const auto& a = installers_[prev.view];
       const auto& b = installers_[cur.view];
       if (std::none_of(a.begin(), a.end(), [&](const std::string& x) { return b.count(x) > 0; })) {
-        violate(kPrimaryChain, fmt::format("primary view {} has no installer in common with the previous primary "
-                                           "view {}",
-                                           cur.view, prev.view));
+        violate(kPrimaryChain,
+                fmt::format("primary view {} has no installer in common with the previous primary "
+                            "view {}",
+                            cur.view, prev.view));
       }
     }
   }
@@ -299,18 +311,21 @@ class Checker {
     for (const auto& [view, senders] : sent_) {
       for (const StateSent* s : senders) {
         if (s->digest != senders.front()->digest) {
-          violate(kStateTransfer, fmt::format("state sent for view {} differs: {} sent {}, {} sent {}", view,
-                                              senders.front()->member, senders.front()->digest, s->member, s->digest));
+          violate(kStateTransfer,
+                  fmt::format("state sent for view {} differs: {} sent {}, {} sent {}", view,
+                              senders.front()->member, senders.front()->digest, s->member, s->digest));
         }
       }
     }
     for (const StateReceived* r : received_) {
       auto it = sent_.find(r->view);
       if (it == sent_.end()) {
-        violate(kStateTransfer, fmt::format("{} received state in view {} that no member sent", r->member, r->view));
+        violate(kStateTransfer,
+                fmt::format("{} received state in view {} that no member sent", r->member, r->view));
       } else if (r->digest != it->second.front()->digest) {
-        violate(kStateTransfer, fmt::format("{} received state {} in view {} but {} sent {}", r->member, r->digest,
-                                            r->view, it->second.front()->member, it->second.front()->digest));
+        violate(kStateTransfer,
+                fmt::format("{} received state {} in view {} but {} sent {}", r->member, r->digest, r->view,
+                            it->second.front()->member, it->second.front()->digest));
       }
     }
   }
@@ -318,8 +333,10 @@ class Checker {
   void check_total_order() {
     for (auto a = members_.begin(); a != members_.end(); ++a) {
       std::unordered_map<std::string, std::size_t> position;
-      for (std::size_t i = 0; i < a->second.deliveries.size(); ++i) position.try_emplace(a->second.deliveries[i].msg, i);
-      for (auto b = std::next(a); b != members_.end(); ++b) check_pair_order(a->first, position, b->first, b->second);
+      for (std::size_t i = 0; i < a->second.deliveries.size(); ++i)
+        position.try_emplace(a->second.deliveries[i].msg, i);
+      for (auto b = std::next(a); b != members_.end(); ++b)
+        check_pair_order(a->first, position, b->first, b->second);
     }
   }
 
@@ -332,8 +349,8 @@ class Checker {
       auto it = a_position.find(d.msg);
       if (it == a_position.end()) continue;
       if (prev && it->second < prev_position) {
-        violate(kTotalOrder, fmt::format("{} delivered {} before {}, {} delivered them the other way round", a, d.msg,
-                                         prev->msg, b));
+        violate(kTotalOrder, fmt::format("{} delivered {} before {}, {} delivered them the other way round",
+                                         a, d.msg, prev->msg, b));
         return;
       }
       prev = &d;
@@ -352,15 +369,16 @@ class Checker {
       } else if (!final_view) {
         final_view = m.views.back();
       } else if (m.views.back()->view != final_view->view) {
-        violate(kLiveness, fmt::format("{} ends in view {} but {} ends in view {}", name, m.views.back()->view,
-                                       final_view->member, final_view->view));
+        violate(kLiveness, fmt::format("{} ends in view {} but {} ends in view {}", name,
+                                       m.views.back()->view, final_view->member, final_view->view));
       }
     }
     if (!final_view) return;
     for (const std::string& x : final_view->members) {
       if (correct.count(x) == 0) {
-        violate(kLiveness, fmt::format("{} is in the final view {} but its history is missing or ends with an exit",
-                                       x, final_view->view));
+        violate(kLiveness,
+                fmt::format("{} is in the final view {} but its history is missing or ends with an exit", x,
+                            final_view->view));
       }
     }
     check_final_view_deliveries(*final_view);
@@ -375,7 +393,8 @@ class Checker {
       for (const Delivery& d : it->second.deliveries) delivered.insert(d.msg);
       for (const auto& [msg, c] : casts_) {
         if (c.view_id == final_view.view && delivered.count(msg) == 0) {
-          violate(kLiveness, fmt::format("{} never delivered {}, cast in the final view {}", x, msg, final_view.view));
+          violate(kLiveness,
+                  fmt::format("{} never delivered {}, cast in the final view {}", x, msg, final_view.view));
         }
       }
     }

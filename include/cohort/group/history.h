@@ -19,7 +19,7 @@ namespace cohort::group {
 
 // Limits that keep a hostile or corrupt file from costing much memory.
 inline constexpr std::size_t kMaxHistoryLineBytes = std::size_t{1} << 20;
-inline constexpr std::size_t kMaxHistoryNameBytes = 256;    // member, view and message ids
+inline constexpr std::size_t kMaxHistoryNameBytes = 256;     // member, view and message ids
 inline constexpr std::size_t kMaxHistoryDigestBytes = 1024;  // state digests
 inline constexpr std::size_t kMaxHistoryViewMembers = kNoRank;
 
@@ -73,7 +73,8 @@ struct Exited {
   bool operator==(const Exited&) const = default;
 };
 
-using HistoryEvent = std::variant<ViewInstalled, MessageCast, MessageDelivered, Blocked, StateSent, StateReceived, Exited>;
+using HistoryEvent =
+    std::variant<ViewInstalled, MessageCast, MessageDelivered, Blocked, StateSent, StateReceived, Exited>;
 
 const std::string& member_of(const HistoryEvent& event);
 

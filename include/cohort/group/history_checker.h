@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cohort/group/history.h"
@@ -12,8 +13,8 @@
 namespace cohort::group {
 
 struct CheckOptions {
-  bool total_order = false;        // the stack orders casts totally
-  bool expect_final_view = false;  // the run ended quiet: check liveness
+  bool total_order = false;         // the stack orders casts totally
+  bool expect_final_view = false;   // the run ended quiet: check liveness
   std::size_t max_violations = 20;  // kept per property; the rest are only counted
 };
 

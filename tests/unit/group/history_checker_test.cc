@@ -3,9 +3,8 @@
 // property alone.
 #include "cohort/group/history_checker.h"
 
-#include <gtest/gtest.h>
-
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 
 namespace cohort::group {
 namespace {
@@ -71,7 +70,8 @@ void expect_only(const HistoryCheck& check, const std::string& property) {
   EXPECT_FALSE(check.ok());
 }
 
-void expect_only(const Events& events, const std::string& property, const CheckOptions& options = all_checks()) {
+void expect_only(const Events& events, const std::string& property,
+                 const CheckOptions& options = all_checks()) {
   expect_only(check_history(events, options), property);
 }
 
@@ -104,7 +104,8 @@ TEST(HistoryChecker, WellFormedFlagsEventsBeforeAnyView) {
 }
 
 TEST(HistoryChecker, WellFormedFlagsCastAfterBlock) {
-  expect_only({view("a", 1, "a", {"a"}), Blocked{"a"}, cast("a", "a:1"), deliver("a", "a:1", "a")}, "well-formed");
+  expect_only({view("a", 1, "a", {"a"}), Blocked{"a"}, cast("a", "a:1"), deliver("a", "a:1", "a")},
+              "well-formed");
 }
 
 TEST(HistoryChecker, ViewAgreementFlagsDifferentMembershipsOfOneView) {
@@ -142,7 +143,7 @@ TEST(HistoryChecker, VirtualSynchronyFlagsDifferentDeliveriesBeforeTheSameNextVi
 
 TEST(HistoryChecker, VirtualSynchronyAllowsDifferentDeliveriesBeforeDifferentNextViews) {
   Events e = {view("a", 1, "a", {"a", "b"}), view("b", 1, "a", {"a", "b"}), cast("a", "a:1"),
-              deliver("a", "a:1", "a"), view("a", 2, "a", {"a"}), view("b", 2, "b", {"b"}, false)};
+              deliver("a", "a:1", "a"),      view("a", 2, "a", {"a"}),      view("b", 2, "b", {"b"}, false)};
   EXPECT_TRUE(check_history(e, CheckOptions{}).ok());
 }
 
@@ -169,21 +170,23 @@ TEST(HistoryChecker, IntegrityFlagsAnIdCastTwice) {
 }
 
 TEST(HistoryChecker, NoDuplicatesFlagsASecondDelivery) {
-  expect_only({view("a", 1, "a", {"a"}), cast("a", "a:1"), deliver("a", "a:1", "a"), deliver("a", "a:1", "a")},
-              "no duplicates");
+  expect_only(
+      {view("a", 1, "a", {"a"}), cast("a", "a:1"), deliver("a", "a:1", "a"), deliver("a", "a:1", "a")},
+      "no duplicates");
 }
 
 TEST(HistoryChecker, FifoFlagsDeliveryOutOfCastOrder) {
-  expect_only({view("a", 1, "a", {"a", "b"}), view("b", 1, "a", {"a", "b"}), cast("a", "a:1"), cast("a", "a:2"),
-               deliver("a", "a:1", "a"), deliver("a", "a:2", "a"), deliver("b", "a:2", "a"),
+  expect_only({view("a", 1, "a", {"a", "b"}), view("b", 1, "a", {"a", "b"}), cast("a", "a:1"),
+               cast("a", "a:2"), deliver("a", "a:1", "a"), deliver("a", "a:2", "a"), deliver("b", "a:2", "a"),
                deliver("b", "a:1", "a")},
               "fifo", CheckOptions{});
 }
 
 TEST(HistoryChecker, FifoFlagsAGapInASendersCasts) {
-  expect_only({view("a", 1, "a", {"a", "b"}), view("b", 1, "a", {"a", "b"}), cast("a", "a:1"), cast("a", "a:2"),
-               deliver("a", "a:1", "a"), deliver("a", "a:2", "a"), deliver("b", "a:2", "a")},
-              "fifo", CheckOptions{});
+  expect_only(
+      {view("a", 1, "a", {"a", "b"}), view("b", 1, "a", {"a", "b"}), cast("a", "a:1"), cast("a", "a:2"),
+       deliver("a", "a:1", "a"), deliver("a", "a:2", "a"), deliver("b", "a:2", "a")},
+      "fifo", CheckOptions{});
 }
 
 TEST(HistoryChecker, SelfDeliveryFlagsAnOwnCastMissingBeforeTheNextView) {
@@ -203,8 +206,14 @@ TEST(HistoryChecker, SelfDeliveryExcusesACrashOrAnUnfinishedLastView) {
 }
 
 Events crossed_deliveries() {
-  return {view("a", 1, "a", {"a", "b"}), view("b", 1, "a", {"a", "b"}), cast("a", "a:1"), cast("b", "b:1"),
-          deliver("a", "a:1", "a"), deliver("a", "b:1", "b"), deliver("b", "b:1", "b"), deliver("b", "a:1", "a")};
+  return {view("a", 1, "a", {"a", "b"}),
+          view("b", 1, "a", {"a", "b"}),
+          cast("a", "a:1"),
+          cast("b", "b:1"),
+          deliver("a", "a:1", "a"),
+          deliver("a", "b:1", "b"),
+          deliver("b", "b:1", "b"),
+          deliver("b", "a:1", "a")};
 }
 
 TEST(HistoryChecker, TotalOrderFlagsCrossedDeliveriesWhenAsked) {

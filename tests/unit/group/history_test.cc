@@ -67,8 +67,10 @@ TEST(HistoryFormat, RefusesWrongTypes) {
   expect_error(R"({"ev":"view","member":"a","view":"1:a","members":"a","primary":true})", "\"members\"");
   expect_error(R"({"ev":"view","member":"a","view":"1:a","members":[1],"primary":true})", "\"members\"");
   expect_error(R"({"ev":"view","member":"a","view":"1:a","members":[],"primary":"yes"})", "\"primary\"");
-  expect_error(R"({"ev":"view","member":"a","view":"v","ltime":-1,"members":[],"primary":true})", "\"ltime\"");
-  expect_error(R"({"ev":"view","member":"a","view":"v","ltime":4294967296,"members":[],"primary":true})", "\"ltime\"");
+  expect_error(R"({"ev":"view","member":"a","view":"v","ltime":-1,"members":[],"primary":true})",
+               "\"ltime\"");
+  expect_error(R"({"ev":"view","member":"a","view":"v","ltime":4294967296,"members":[],"primary":true})",
+               "\"ltime\"");
   expect_error(R"({"ev":"exit","member":"a","reason":"bored"})", "\"reason\"");
   expect_error(R"({"ev":"cast","member":"","msg":"x"})", "empty");
 }
