@@ -19,11 +19,12 @@ using OrderedJson = nlohmann::ordered_json;
 // parser's own depth bounded on hostile input.
 constexpr int kMaxJsonDepth = 8;
 
-Error malformed(std::string what) { return Error(Errc::malformed, std::move(what)); }
+Error malformed(std::string what) { return {Errc::malformed, std::move(what)}; }
 
 bool nesting_within_limit(std::string_view text) {
   int depth = 0;
-  bool in_string = false, escaped = false;
+  bool in_string = false;
+  bool escaped = false;
   for (char c : text) {
     if (in_string) {
       if (escaped)
@@ -95,7 +96,7 @@ Result<std::uint32_t> ltime_field(const Json& obj, const std::string& view) {
   auto colon = view.find(':');
   auto [end, ec] = std::from_chars(view.data(), view.data() + std::min(colon, view.size()), ltime);
   if (ec != std::errc() || colon == std::string::npos || end != view.data() + colon) {
-    return malformed("view without \"ltime\" needs an id of the form \"LTIME:...\"");
+    return malformed(R"(view without "ltime" needs an id of the form "LTIME:...")");
   }
   return ltime;
 }
@@ -141,7 +142,7 @@ Result<HistoryEvent> parse_exit(const Json& obj, std::string member) {
   if (!reason) return reason.error();
   if (*reason == "leave") return HistoryEvent(Exited{std::move(member), ExitReason::leave});
   if (*reason == "crash") return HistoryEvent(Exited{std::move(member), ExitReason::crash});
-  return malformed("field \"reason\" must be \"leave\" or \"crash\"");
+  return malformed(R"(field "reason" must be "leave" or "crash")");
 }
 
 Result<HistoryEvent> parse_object(const Json& obj) {

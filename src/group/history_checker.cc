@@ -185,7 +185,7 @@ class Checker {
     received_.push_back(&e);
   }
 
-  void on(Member& m, const Exited& e) { m.exit = e.reason; }
+  static void on(Member& m, const Exited& e) { m.exit = e.reason; }
 
   // Integrity, duplicates, same-view delivery and FIFO, delivery by delivery.
   void check_deliveries() {
@@ -242,7 +242,7 @@ class Checker {
     for (const auto& [msg, c] : casts_) {
       const Member& m = members_.at(c.sender);
       bool excused = c.view == m.current() && m.exit != ExitReason::leave;
-      if (!excused && delivered[c.sender].count(msg) == 0) {
+      if (!excused && !delivered[c.sender].contains(msg)) {
         violate(kSelfDelivery,
                 fmt::format("{} never delivered its own {} (cast in view {})", c.sender, msg, c.view_id));
       }
@@ -265,7 +265,8 @@ class Checker {
 
   void compare_view_deliveries(const std::string& view, const std::string& next, const Witness& a,
                                const Witness& b) {
-    std::vector<std::string> only_a, only_b;
+    std::vector<std::string> only_a;
+    std::vector<std::string> only_b;
     std::set_difference(a.delivered.begin(), a.delivered.end(), b.delivered.begin(), b.delivered.end(),
                         std::back_inserter(only_a));
     std::set_difference(b.delivered.begin(), b.delivered.end(), a.delivered.begin(), a.delivered.end(),
@@ -298,7 +299,7 @@ class Checker {
       }
       const auto& a = installers_[prev.view];
       const auto& b = installers_[cur.view];
-      if (std::none_of(a.begin(), a.end(), [&](const std::string& x) { return b.count(x) > 0; })) {
+      if (std::none_of(a.begin(), a.end(), [&](const std::string& x) { return b.contains(x); })) {
         violate(kPrimaryChain,
                 fmt::format("primary view {} has no installer in common with the previous primary "
                             "view {}",
@@ -375,7 +376,7 @@ class Checker {
     }
     if (!final_view) return;
     for (const std::string& x : final_view->members) {
-      if (correct.count(x) == 0) {
+      if (!correct.contains(x)) {
         violate(kLiveness,
                 fmt::format("{} is in the final view {} but its history is missing or ends with an exit", x,
                             final_view->view));
@@ -392,7 +393,7 @@ class Checker {
       std::set<std::string> delivered;
       for (const Delivery& d : it->second.deliveries) delivered.insert(d.msg);
       for (const auto& [msg, c] : casts_) {
-        if (c.view_id == final_view.view && delivered.count(msg) == 0) {
+        if (c.view_id == final_view.view && !delivered.contains(msg)) {
           violate(kLiveness,
                   fmt::format("{} never delivered {}, cast in the final view {}", x, msg, final_view.view));
         }
