@@ -49,6 +49,7 @@ void GroupMachine::on_timer(TimePoint now, TimerKey key, Actions& out) {
 Status GroupMachine::cast(TimePoint now, Buffer payload, Actions& out) {
   if (payload.size() > kMaxMessageBytes) return Error(Errc::too_large, "cast larger than 64 MiB");
   if (!can_send_) return Error(Errc::would_block, "flow control window full");
+  if (blocked_) return Error(Errc::would_block, "view change in progress: casts resume in the next view");
   now_ = now;
   stack_.cast(now, std::move(payload), out);
   return ok_status();
@@ -70,8 +71,10 @@ void GroupMachine::deliver(const Msg& msg, Actions& out) {
 void GroupMachine::event(const Event& event, Actions& out) {
   if (const auto* v = std::get_if<ViewEvent>(&event)) {
     view_ = v->view;
+    blocked_ = false;
     app_->on_view(*view_, out);
   } else if (std::holds_alternative<BlockEvent>(event)) {
+    blocked_ = true;
     app_->on_block(out);
     stack_.down_event(now_, BlockOkEvent{}, out);
   } else if (std::holds_alternative<LeaveEvent>(event)) {

@@ -66,7 +66,8 @@ class GroupMachine final : public Machine, private StackTop {
   Status cast(TimePoint now, Buffer payload, Actions& out);
   // Errors: too_large past kMaxMessageBytes.
   Status send(TimePoint now, Rank to, Buffer payload, Actions& out);
-  bool can_send() const { return can_send_; }
+  // False while flow control has the window shut or a view change blocks casts.
+  bool can_send() const { return can_send_ && !blocked_; }
   void leave(TimePoint now, Actions& out) { stack_.down_event(now, LeaveEvent{}, out); }
 
   const Endpoint& self() const { return self_; }
@@ -87,6 +88,7 @@ class GroupMachine final : public Machine, private StackTop {
   std::shared_ptr<const View> view_;
   TimePoint now_{};
   bool can_send_ = true;  // as the last FlowEvent said
+  bool blocked_ = false;  // between BlockEvent and the next view
 };
 
 }  // namespace cohort::group

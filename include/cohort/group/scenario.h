@@ -1,0 +1,47 @@
+// One seeded run of a group stack in the simulator with random faults:
+// loss, duplication and reordering (for stacks with reliable layers),
+// symmetric and asymmetric partitions, crashes and restarts (sequencer and
+// coordinator included), joins under traffic. Then the network heals, every
+// node is up, and after a settling time every member's history (JSON lines,
+// the same format `cohort group --history` writes) is checked with
+// check_history. Used by the tests, the long sweep and `cohort-sim group`.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "cohort/group/history_checker.h"
+#include "cohort/sim/network.h"
+
+namespace cohort::group {
+
+struct GroupScenarioOptions {
+  std::string stack = "total:gmp:suspect";
+  std::size_t min_nodes = 3;
+  std::size_t max_nodes = 6;
+  int casts_per_node = 8;
+  Duration fault_window = std::chrono::seconds(10);
+  Duration settle = std::chrono::seconds(30);  // the liveness bound
+  double max_loss = 0.0;                      // > 0 only for stacks that repair loss
+  bool reorder = false;                       // likewise for reordering and duplication
+  bool faults = true;
+  bool total_order = true;
+  bool keep_history = false;
+};
+
+struct GroupScenarioResult {
+  std::uint64_t seed = 0;
+  std::size_t nodes = 0;
+  HistoryCheck check;
+  std::vector<std::string> violations;  // flattened, "property: what"
+  int crashes = 0, restarts = 0, partitions = 0, one_way = 0, heals = 0;
+  std::uint64_t packets = 0;
+  std::vector<std::string> history;  // JSON lines, if kept
+  bool ok() const { return violations.empty(); }
+};
+
+GroupScenarioResult run_group_scenario(std::uint64_t seed, const GroupScenarioOptions& options = {});
+std::string group_replay_command(std::uint64_t seed, const std::string& stack);
+
+}  // namespace cohort::group
