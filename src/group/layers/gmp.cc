@@ -617,9 +617,9 @@ void Gmp::retry(LayerContext& ctx) {
       reconsider(ctx);
       return;
     }
-    std::set<Endpoint> responsive = f.answered;  // start again without the silent ones
-    flush_.reset();
-    for (const Endpoint& e : f.members) {
+    std::unique_ptr<Flush> old = std::move(flush_);
+    std::set<Endpoint> responsive = old->answered;  // start again without the silent ones
+    for (const Endpoint& e : old->members) {
       if (responsive.count(e) == 0 && view_->contains(e)) suspected_.insert(e);
     }
     responsive.insert(ctx.self());
