@@ -97,10 +97,14 @@ Gmp::Gmp(Options options, StateHooks* state) : options_(std::move(options)), sta
 Gmp::~Gmp() = default;
 
 void Gmp::start(LayerContext& ctx) {
+  // A restarted process has forgotten which views were primary; it must not
+  // bootstrap a primary view of its own (that could fork the chain), so it
+  // knows nothing until a member that remembers joins it.
+  if (ctx.self().incarnation > 0) primary_.last_members.clear();
   auto view = std::make_shared<View>();
   view->members = {ctx.self()};
   view->id = ViewId{0, ctx.self()};
-  view->primary = majority_of(primary_.last_members, {ctx.self()});
+  view->primary = !primary_.last_members.empty() && majority_of(primary_.last_members, {ctx.self()});
   view->joined = view->members;
   install_local(view, ctx);
   ctx.set_timer(kGossipTimer, options_.gossip_interval);
@@ -579,12 +583,12 @@ void Gmp::finish_flushing(LayerContext& ctx) {
   (void)ctx;
   std::map<ViewId, std::vector<std::uint64_t>> cuts;
   ViewId newest_primary;
-  std::vector<Endpoint> newest_members = primary_.last_members;
+  std::vector<Endpoint> newest_members;  // empty: nobody here remembers a primary view
   for (const auto& [e, r] : f.reports) {
     auto& cut = cuts[r.view];
     if (cut.empty()) cut.assign(r.delivered.size(), 0);
     for (std::size_t i = 0; i < cut.size() && i < r.delivered.size(); ++i) cut[i] = std::max(cut[i], r.delivered[i]);
-    if (r.last_primary > newest_primary) {
+    if (!r.last_primary_members.empty() && (newest_members.empty() || r.last_primary > newest_primary)) {
       newest_primary = r.last_primary;
       newest_members = r.last_primary_members;
     }
@@ -595,7 +599,7 @@ void Gmp::finish_flushing(LayerContext& ctx) {
     if (leaving_.count(e) == 0) final_set.insert(e);
   }
   f.final_members.assign(final_set.begin(), final_set.end());
-  bool primary = majority_of(newest_members, final_set);
+  bool primary = !newest_members.empty() && majority_of(newest_members, final_set);
   for (const auto& [e, r] : f.reports) {
     for (const auto& [ltime, members] : r.ambiguous) {
       if (ltime > newest_primary.ltime) primary = primary && majority_of(members, final_set);
