@@ -5,6 +5,9 @@
 
 #include "cohort/group/group_machine.h"
 #include "cohort/group/layers/bottom.h"
+#include "cohort/group/layers/mnak.h"
+#include "cohort/group/layers/pt2pt.h"
+#include "cohort/group/layers/stable.h"
 
 namespace cohort::group {
 
@@ -15,6 +18,9 @@ using Factory = std::function<std::unique_ptr<Layer>()>;
 const std::map<std::string, Factory>& registry() {
   static const std::map<std::string, Factory> table = {
       {"bottom", [] { return std::make_unique<Bottom>(); }},
+      {"mnak", [] { return std::make_unique<Mnak>(); }},
+      {"pt2pt", [] { return std::make_unique<Pt2pt>(); }},
+      {"stable", [] { return std::make_unique<Stable>(); }},
   };
   return table;
 }
