@@ -155,6 +155,7 @@ void Mnak::on_nak(Rank from, Rank origin, std::uint64_t seq, const Buffer& paylo
     ctx.slot(copy).set(kKind, kRetrans);
     copy.kind = Msg::Kind::send;
     copy.peer = from;
+    copy.unreliable = true;  // the NAK is repeated until it arrives
     ctx.down(std::move(copy));
     ++stats_.retransmits_sent;
   }
@@ -233,6 +234,7 @@ void Mnak::send_nak(Rank origin, LayerContext& ctx) {
   Msg nak;
   nak.kind = Msg::Kind::send;
   nak.peer = to;
+  nak.unreliable = true;
   HeaderSlot h = ctx.slot(nak);
   h.set(kKind, kNak);
   h.set(kOrigin, origin);

@@ -21,8 +21,9 @@ std::size_t Pt2pt::unacked() const {
 }
 
 void Pt2pt::down(Msg msg, LayerContext& ctx) {
-  // Sends to oneself loop back in the bottom and cannot be lost.
-  if (msg.kind != Msg::Kind::send || me_ == kNoRank || msg.peer >= peers_.size() || msg.peer == me_) {
+  // Sends to oneself loop back in the bottom and cannot be lost; unreliable
+  // ones are retried by the layer that made them.
+  if (msg.kind != Msg::Kind::send || msg.unreliable || me_ == kNoRank || msg.peer >= peers_.size() || msg.peer == me_) {
     ctx.down(std::move(msg));
     return;
   }
@@ -93,7 +94,6 @@ void Pt2pt::on_data(Rank from, std::uint64_t seq, Msg msg, LayerContext& ctx) {
 
 void Pt2pt::on_ack(Rank from, std::uint64_t seq) {
   Peer& p = peers_[from];
-  if (p.acked < seq && !p.unacked.empty()) p.rto = options_.retransmit_after;
   while (p.acked < seq && !p.unacked.empty()) {
     p.unacked.pop_front();
     ++p.acked;
@@ -123,9 +123,13 @@ void Pt2pt::retransmit(LayerContext& ctx) {
       ++burst;
       ++stats_.retransmits;
     }
-    // A peer that acknowledges nothing (crashed, cut off) is tried less and
-    // less often until it answers or the next view drops it.
-    if (burst != 0) p.rto = std::min(p.rto * 2, options_.max_retransmit_after);
+    // A peer that acknowledged nothing since the last round (crashed, cut
+    // off) is tried less and less often until it answers or the next view.
+    if (burst != 0) {
+      p.rto = p.acked == p.acked_at_retransmit ? std::min(p.rto * 2, options_.max_retransmit_after)
+                                               : options_.retransmit_after;
+      p.acked_at_retransmit = p.acked;
+    }
     pending = pending || !p.unacked.empty();
   }
   if (pending) arm(ctx);

@@ -80,6 +80,7 @@ void Stable::gossip(std::uint64_t kind, Rank to, LayerContext& ctx) {
   Msg msg;
   msg.kind = Msg::Kind::send;
   msg.peer = to;
+  msg.unreliable = true;  // gossip repeats until everything is stable
   ctx.slot(msg).set(0, kind);
   ByteWriter w(8 * rows_.size());
   for (std::uint64_t v : mine()) w.u32(static_cast<std::uint32_t>(v));

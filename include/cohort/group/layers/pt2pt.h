@@ -54,6 +54,7 @@ class Pt2pt final : public Layer {
     std::uint64_t acked = 0;         // unacked holds acked+1..sent
     std::deque<Outgoing> unacked;
     Duration rto{};                  // doubles per round without an ack, up to the cap
+    std::uint64_t acked_at_retransmit = 0;
     std::uint64_t delivered = 0;     // their sends 1..delivered went up
     std::map<std::uint64_t, Msg> ahead;
   };
