@@ -6,13 +6,16 @@
 #include "cohort/group/group_machine.h"
 #include "cohort/group/layers/batch.h"
 #include "cohort/group/layers/bottom.h"
-#include "cohort/group/layers/gmp.h"
-#include "cohort/group/layers/total.h"
 #include "cohort/group/layers/delay.h"
 #include "cohort/group/layers/drop.h"
 #include "cohort/group/layers/flow.h"
 #include "cohort/group/layers/frag.h"
+#include "cohort/group/layers/gmp.h"
+#include "cohort/group/layers/mnak.h"
+#include "cohort/group/layers/pt2pt.h"
+#include "cohort/group/layers/stable.h"
 #include "cohort/group/layers/suspect.h"
+#include "cohort/group/layers/total.h"
 
 namespace cohort::group {
 
@@ -29,6 +32,9 @@ const std::map<std::string, Factory>& registry() {
       {"flow", [](const LayerEnv&) { return std::make_unique<Flow>(); }},
       {"frag", [](const LayerEnv&) { return std::make_unique<Frag>(); }},
       {"gmp", [](const LayerEnv& env) { return std::make_unique<Gmp>(Gmp::Options{.seeds = env.seeds}, env.state); }},
+      {"mnak", [](const LayerEnv&) { return std::make_unique<Mnak>(); }},
+      {"pt2pt", [](const LayerEnv&) { return std::make_unique<Pt2pt>(); }},
+      {"stable", [](const LayerEnv&) { return std::make_unique<Stable>(); }},
       {"suspect", [](const LayerEnv&) { return std::make_unique<Suspect>(); }},
       {"total", [](const LayerEnv&) { return std::make_unique<Total>(); }},
   };

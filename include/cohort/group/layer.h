@@ -31,6 +31,10 @@ struct Msg {
   Kind kind = Kind::cast;
   Rank peer = kNoRank;  // going down: the destination of a send; going up: the origin
   Endpoint endpoint;    // direct only: going down the destination, going up the source
+  // Sends going down: the layer above retries this itself (repair traffic,
+  // gossip), so reliable layers below must not queue it (Ensemble's
+  // ESendUnrel). Not carried on the wire.
+  bool unreliable = false;
   HeaderBlock header;
   Buffer payload;
 };
