@@ -29,5 +29,14 @@ TEST(GroupScenario, MergesJoinsAndTotalOrderWithoutFaults) {
   sweep(0, 100, options);
 }
 
+TEST(GroupScenario, FullStackThroughLossDuplicationAndReorderingWithJoins) {
+  GroupScenarioOptions options;
+  options.stack = "total:gmp:stable:mnak:suspect";
+  options.faults = false;
+  options.max_loss = 0.2;
+  options.reorder = true;
+  sweep(0, 60, options);
+}
+
 }  // namespace
 }  // namespace cohort::group
