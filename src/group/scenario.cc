@@ -207,10 +207,10 @@ class Scenario {
       events.push_back(std::move(e).value());
       if (options_.keep_history) result_.history.push_back(line);
     };
-    // Crash lines go after everything the member recorded before it.
-    std::size_t next_crash = 0;
+    // A crashed incarnation records nothing after its crash line, so the
+    // crash lines can all go after the simulator's history.
     for (const auto& entry : sim_.history()) add(entry.record);
-    for (; next_crash < crashed_lines_.size(); ++next_crash) add(crashed_lines_[next_crash]);
+    for (const std::string& line : crashed_lines_) add(line);
     result_.check = check_history(events, CheckOptions{options_.total_order, /*expect_final_view=*/true, 5});
     for (const PropertyResult& p : result_.check.properties) {
       for (const std::string& v : p.violations) result_.violations.push_back(p.name + ": " + v);

@@ -86,11 +86,9 @@ std::string Stack::describe_header() const {
 }
 
 void Stack::start(TimePoint now, Actions& out) {
-  for (std::size_t i = layers_.size(); i-- > 0;) {
-    now_ = now;
-    out_ = &out;
-    layers_[i]->start(*contexts_[i]);
-  }
+  now_ = now;
+  out_ = &out;
+  for (std::size_t i = layers_.size(); i-- > 0;) layers_[i]->start(*contexts_[i]);
   run(now, out);
 }
 

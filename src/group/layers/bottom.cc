@@ -36,7 +36,6 @@ void Bottom::down(Msg msg, LayerContext& ctx) {
   if (msg.kind == Msg::Kind::send) {
     if (msg.peer >= view_->size()) return;
     if (msg.peer == me) {
-      msg.peer = me;
       ctx.up(std::move(msg));
       return;
     }

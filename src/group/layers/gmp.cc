@@ -71,7 +71,7 @@ struct Gmp::Report {
   std::vector<std::uint64_t> delivered;
   ViewId last_primary;
   std::vector<Endpoint> last_primary_members;
-  std::vector<std::pair<std::uint32_t, std::vector<Endpoint>>> ambiguous;
+  std::vector<AmbiguousView> ambiguous;
 };
 
 struct Gmp::Flush {
@@ -223,7 +223,6 @@ void Gmp::release_held(LayerContext& ctx) {
 
 void Gmp::down_event(const Event& event, LayerContext& ctx) {
   if (std::holds_alternative<LeaveEvent>(event)) {
-    leave_requested_ = true;
     if (acting_coordinator(ctx)) {
       leaving_.insert(ctx.self());
       reconsider(ctx);
@@ -301,9 +300,9 @@ void Gmp::send_flush_ok(LayerContext& ctx) {
   put(w, primary_.last);
   put_endpoints(w, primary_.last_members);
   w.u16(static_cast<std::uint16_t>(primary_.ambiguous.size()));
-  for (std::size_t i = 0; i < primary_.ambiguous.size(); ++i) {
-    w.u32(ambiguous_ltimes_[i]);
-    put_endpoints(w, primary_.ambiguous[i]);
+  for (const AmbiguousView& a : primary_.ambiguous) {
+    w.u32(a.ltime);
+    put_endpoints(w, a.members);
   }
   send_control(accepted_from_, w.finish(), ctx);
 }
@@ -320,8 +319,7 @@ void Gmp::on_cut(ByteReader& in, LayerContext& ctx) {
   if (!cut_) {
     cut_ = cut;
     if (primary) {  // it may be installed without us: remember it
-      primary_.ambiguous.push_back(final_members);
-      ambiguous_ltimes_.push_back(p.ltime);
+      primary_.ambiguous.push_back(AmbiguousView{p.ltime, final_members});
     }
     ctx.down(CutEvent{cut});
   }
@@ -385,7 +383,6 @@ void Gmp::install_local(std::shared_ptr<View> view, LayerContext& ctx) {
     primary_.last = view->id;
     primary_.last_members = view->members;
     primary_.ambiguous.clear();
-    ambiguous_ltimes_.clear();
   }
   view_ = view;
   delivered_.assign(view->size(), 0);
@@ -525,7 +522,7 @@ void Gmp::on_flush_ok(const Endpoint& from, ByteReader& in) {
   std::size_t n = in.u16();
   for (std::size_t i = 0; i < n && i < kMaxList && !in.failed(); ++i) {
     std::uint32_t ltime = in.u32();
-    r.ambiguous.emplace_back(ltime, get_endpoints(in));
+    r.ambiguous.push_back(AmbiguousView{ltime, get_endpoints(in)});
   }
   if (!in.finish().ok() || !flush_ || flush_->proposal != p || flush_->phase != Flush::Phase::flushing) return;
   if (r.delivered.size() != r.view_members.size()) return;
@@ -549,7 +546,7 @@ void Gmp::flush_progress(LayerContext& ctx) {
   f.answered.clear();
   f.phase_started = ctx.now();
   if (f.phase == Flush::Phase::flushing) {
-    finish_flushing(ctx);
+    finish_flushing();
     f.phase = Flush::Phase::cutting;
   } else if (f.phase == Flush::Phase::cutting) {
     auto view = std::make_shared<View>();
@@ -578,9 +575,8 @@ void Gmp::flush_progress(LayerContext& ctx) {
   send_phase_messages(ctx);
 }
 
-void Gmp::finish_flushing(LayerContext& ctx) {
+void Gmp::finish_flushing() {
   Flush& f = *flush_;
-  (void)ctx;
   std::map<ViewId, std::vector<std::uint64_t>> cuts;
   ViewId newest_primary;
   std::vector<Endpoint> newest_members;  // empty: nobody here remembers a primary view

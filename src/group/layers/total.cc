@@ -122,8 +122,6 @@ void Total::timer(std::uint32_t key, LayerContext& ctx) {
   send_order(ctx);
 }
 
-void Total::down_event(const Event& event, LayerContext& ctx) { ctx.down(event); }
-
 void Total::up_event(const Event& event, LayerContext& ctx) {
   if (const auto* v = std::get_if<ViewEvent>(&event)) {
     deliver_rest(ctx);

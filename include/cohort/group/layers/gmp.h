@@ -73,10 +73,16 @@ class Gmp final : public Layer {
   };
   // What a member knows of primary views: the last installed and any it
   // agreed to that may have been installed elsewhere.
+  // A primary proposal this member agreed to at the cut, identified by the
+  // proposal's ltime: it may have been installed without us.
+  struct AmbiguousView {
+    std::uint32_t ltime = 0;
+    std::vector<Endpoint> members;
+  };
   struct PrimaryKnowledge {
     ViewId last;
     std::vector<Endpoint> last_members;
-    std::vector<std::vector<Endpoint>> ambiguous;
+    std::vector<AmbiguousView> ambiguous;
   };
   ~Gmp() override;
 
@@ -101,7 +107,7 @@ class Gmp final : public Layer {
   void on_flush_ok(const Endpoint& from, ByteReader& in);
   void start_flush(std::set<Endpoint> members, LayerContext& ctx);
   void flush_progress(LayerContext& ctx);
-  void finish_flushing(LayerContext& ctx);
+  void finish_flushing();
   void send_phase_messages(LayerContext& ctx);
   void retry(LayerContext& ctx);
   bool acting_coordinator(const LayerContext& ctx) const;
@@ -120,9 +126,7 @@ class Gmp final : public Layer {
   std::set<Endpoint> leaving_;
   std::uint32_t max_ltime_ = 0;
   PrimaryKnowledge primary_;
-  std::vector<std::uint32_t> ambiguous_ltimes_;  // parallel to primary_.ambiguous
   bool left_ = false;
-  bool leave_requested_ = false;
   // member: the proposal we agreed to (blocked while set)
   std::optional<Proposal> accepted_;
   Endpoint accepted_from_;

@@ -33,7 +33,6 @@ class Total final : public Layer {
   std::vector<HeaderField> header_fields() const override { return {{"kind", 1}}; }
   void down(Msg msg, LayerContext& ctx) override;
   void up(Msg msg, LayerContext& ctx) override;
-  void down_event(const Event& event, LayerContext& ctx) override;
   void up_event(const Event& event, LayerContext& ctx) override;
   void timer(std::uint32_t key, LayerContext& ctx) override;
 
