@@ -31,7 +31,7 @@ const std::map<std::string, Factory>& registry() {
       {"drop", [](const LayerEnv&) { return std::make_unique<Drop>(); }},
       {"flow", [](const LayerEnv&) { return std::make_unique<Flow>(); }},
       {"frag", [](const LayerEnv&) { return std::make_unique<Frag>(); }},
-      {"gmp", [](const LayerEnv& env) { return std::make_unique<Gmp>(Gmp::Options{.seeds = env.seeds}, env.state); }},
+      {"gmp", [](const LayerEnv& env) { return std::make_unique<Gmp>(Gmp::Options{.seeds = env.seeds, .restarted = env.restarted}, env.state); }},
       {"mnak", [](const LayerEnv&) { return std::make_unique<Mnak>(); }},
       {"pt2pt", [](const LayerEnv&) { return std::make_unique<Pt2pt>(); }},
       {"stable", [](const LayerEnv&) { return std::make_unique<Stable>(); }},

@@ -114,17 +114,20 @@ Result<Datagram> UdpSocket::receive(std::size_t max_size) {
   return make_datagram(peer, header.msg_namelen, scratch.get(), static_cast<std::size_t>(n));
 }
 
-Result<std::size_t> UdpSocket::send_batch(std::span<const Datagram> datagrams) {
-  std::vector<iovec> iovs(datagrams.size());
+Result<std::size_t> UdpSocket::send_batch(std::span<const Datagram> datagrams, ByteView prefix) {
+  const std::size_t parts = prefix.empty() ? 1 : 2;
+  std::vector<iovec> iovs(datagrams.size() * parts);
   std::vector<mmsghdr> messages(datagrams.size());
   for (std::size_t i = 0; i < datagrams.size(); ++i) {
     const Datagram& d = datagrams[i];
+    iovec* iov = &iovs[i * parts];
     // sendmmsg never writes through these pointers; the API just lacks const.
-    iovs[i] = iovec{const_cast<std::uint8_t*>(d.bytes.data()), d.bytes.size()};
+    if (parts == 2) iov[0] = iovec{const_cast<std::uint8_t*>(prefix.data()), prefix.size()};
+    iov[parts - 1] = iovec{const_cast<std::uint8_t*>(d.bytes.data()), d.bytes.size()};
     messages[i].msg_hdr.msg_name = const_cast<sockaddr*>(d.peer.sockaddr_ptr());
     messages[i].msg_hdr.msg_namelen = d.peer.sockaddr_len();
-    messages[i].msg_hdr.msg_iov = &iovs[i];
-    messages[i].msg_hdr.msg_iovlen = 1;
+    messages[i].msg_hdr.msg_iov = iov;
+    messages[i].msg_hdr.msg_iovlen = parts;
   }
   int n = sendmmsg(fd(), messages.data(), static_cast<unsigned>(messages.size()), 0);
   if (n < 0) return Error::from_errno(errno, "sending a batch of UDP datagrams");

@@ -1,5 +1,6 @@
 #include "cohort/transport/udp_driver.h"
 
+#include <algorithm>
 #include <span>
 #include <vector>
 
@@ -57,10 +58,19 @@ void UdpMachineDriver::receive_available() {
         ++stats_.unknown_sender_drops;
         continue;
       }
+      if (!has_tag(datagram.bytes)) {
+        ++stats_.other_tag_drops;
+        continue;
+      }
       NodeId sender = from->second;
-      call([&](TimePoint now, Actions& actions) { machine_.on_packet(now, sender, datagram.bytes, actions); });
+      Buffer bytes = tag_.empty() ? datagram.bytes : datagram.bytes.slice(tag_.size());
+      call([&](TimePoint now, Actions& actions) { machine_.on_packet(now, sender, bytes, actions); });
     }
   }
+}
+
+bool UdpMachineDriver::has_tag(const Buffer& bytes) const {
+  return bytes.size() >= tag_.size() && std::equal(tag_.begin(), tag_.end(), bytes.data());
 }
 
 void UdpMachineDriver::apply(Actions& actions) {
@@ -83,7 +93,7 @@ void UdpMachineDriver::apply(Actions& actions) {
   }
   std::span<const Datagram> pending(outgoing);
   while (!pending.empty()) {
-    auto sent = socket_.send_batch(pending);
+    auto sent = socket_.send_batch(pending, tag_);
     if (sent.ok() && *sent > 0) {
       pending = pending.subspan(*sent);
       continue;

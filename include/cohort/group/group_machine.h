@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,12 +40,15 @@ struct GroupConfig {
   std::vector<Endpoint> static_members;
   // For the membership layer: the nodes that may hold members of the group.
   std::vector<NodeId> seeds;
+  // For the membership layer: this process is a restart (Gmp::Options::restarted).
+  std::optional<bool> restarted;
 };
 
 // What layer factories may need besides their defaults.
 struct LayerEnv {
   std::vector<NodeId> seeds;
   StateHooks* state = nullptr;
+  std::optional<bool> restarted;
 };
 
 // Builds the layers a stack string names. Errors name the unknown layer and

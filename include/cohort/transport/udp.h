@@ -40,7 +40,8 @@ class UdpSocket {
   // A longer datagram is dropped, counted, and reported as too_large.
   Result<Datagram> receive(std::size_t max_size = 65536);
   // Sends as many as the kernel takes in one sendmmsg call; returns how many.
-  Result<std::size_t> send_batch(std::span<const Datagram> datagrams);
+  // A non-empty `prefix` goes in front of every datagram (gathered, not copied).
+  Result<std::size_t> send_batch(std::span<const Datagram> datagrams, ByteView prefix = {});
   // Receives up to `max_count` datagrams with one recvmmsg call; would_block
   // if none. Datagrams longer than `max_size` are dropped and counted.
   Result<std::vector<Datagram>> receive_batch(std::size_t max_count, std::size_t max_size = 65536);

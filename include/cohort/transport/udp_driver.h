@@ -11,6 +11,7 @@
 #include <string>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "cohort/core/error.h"
 #include "cohort/core/event_loop.h"
@@ -24,6 +25,7 @@ struct UdpDriverStats {
   std::uint64_t unknown_peer_drops = 0;    // SendActions to a NodeId not in the peer table
   std::uint64_t send_drops = 0;            // datagrams the socket refused (UDP may lose them anyway)
   std::uint64_t receive_errors = 0;        // failed receives other than would_block
+  std::uint64_t other_tag_drops = 0;       // datagrams that do not start with the driver's tag
 };
 
 class UdpMachineDriver {
@@ -39,6 +41,10 @@ class UdpMachineDriver {
   // Maps a NodeId to its address, both ways; an address may name one node only.
   Status add_peer(NodeId id, const Address& address);
   void on_output(OutputCallback callback) { on_output_ = std::move(callback); }
+  // Every datagram sent starts with `tag`; one received that does not is
+  // dropped, and the machine sees the rest. Keeps apart the groups (or
+  // protocols) that share a port range. Set before start().
+  void set_tag(std::vector<std::uint8_t> tag) { tag_ = std::move(tag); }
 
   void start();
   // Runs an application call on the machine, `f(now, actions)`, then applies
@@ -56,6 +62,7 @@ class UdpMachineDriver {
  private:
   UdpMachineDriver(EventLoop& loop, UdpSocket socket, Machine& machine);
   void receive_available();
+  bool has_tag(const Buffer& bytes) const;
   void apply(Actions& actions);
   void arm_timer(TimerKey key, Duration after);
   void cancel_timer(TimerKey key);
@@ -68,6 +75,7 @@ class UdpMachineDriver {
   std::map<NodeId, Address> peers_;
   std::map<Address, NodeId> nodes_by_address_;
   std::unordered_map<TimerKey, EventLoop::TimerId> timers_;
+  std::vector<std::uint8_t> tag_;
   UdpDriverStats stats_;
 };
 

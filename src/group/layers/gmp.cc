@@ -100,7 +100,7 @@ void Gmp::start(LayerContext& ctx) {
   // A restarted process has forgotten which views were primary; it must not
   // bootstrap a primary view of its own (that could fork the chain), so it
   // knows nothing until a member that remembers joins it.
-  if (ctx.self().incarnation > 0) primary_.last_members.clear();
+  if (options_.restarted.value_or(ctx.self().incarnation > 0)) primary_.last_members.clear();
   auto view = std::make_shared<View>();
   view->members = {ctx.self()};
   view->id = ViewId{0, ctx.self()};

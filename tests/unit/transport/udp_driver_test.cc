@@ -150,5 +150,36 @@ TEST(UdpMachineDriver, AnAddressNamesOneNodeOnly) {
   EXPECT_TRUE(driver->add_peer(2, shared).ok());
 }
 
+TEST(UdpMachineDriver, TaggedDriversTalkAndOtherTagsAreDropped) {
+  auto loop = make_loop();
+  PingPong alice(2, true, 10);
+  PingPong bob(1, false, 10);
+  PingPong other(1, true, 10);  // same peer table entry, another group
+  auto a = make_driver(*loop, alice);
+  auto b = make_driver(*loop, bob);
+  auto o = make_driver(*loop, other);
+  a->set_tag({'g', '1'});
+  b->set_tag({'g', '1'});
+  o->set_tag({'g', '2'});
+  ASSERT_TRUE(a->add_peer(2, address_of(*b)).ok());
+  ASSERT_TRUE(b->add_peer(1, address_of(*a)).ok());
+  ASSERT_TRUE(a->add_peer(3, address_of(*o)).ok());
+  ASSERT_TRUE(o->add_peer(1, address_of(*a)).ok());
+
+  std::vector<std::string> outputs;
+  b->on_output([&](const std::string& line) {
+    outputs.push_back(line);
+    loop->stop();
+  });
+  o->start();
+  a->start();
+  b->start();
+  ASSERT_TRUE(loop->run_for(20s).ok());
+
+  EXPECT_EQ(outputs, std::vector<std::string>{"done 10"});  // the payload arrives without the tag
+  EXPECT_GE(a->stats().other_tag_drops, 1u);
+  EXPECT_EQ(alice.received(), 5);  // 1, 3, ..., 9: nothing from the other group
+}
+
 }  // namespace
 }  // namespace cohort

@@ -50,6 +50,11 @@ class Gmp final : public Layer {
     Duration flush_timeout = std::chrono::milliseconds(1000);   // a member that does not answer is left out
     Duration install_timeout = std::chrono::milliseconds(3000);  // a blocked member gives up on the proposal
     std::size_t bootstrap_size = 0;  // seeds.size() if 0: majority of it makes the first primary view
+    // Whether this process is a restart that forgot the primary chain (it must
+    // not bootstrap a primary view). Unset: incarnation > 0, as the simulator
+    // numbers incarnations from 0; real processes take theirs from the clock
+    // and say it.
+    std::optional<bool> restarted;
   };
 
   Gmp(Options options, StateHooks* state);
