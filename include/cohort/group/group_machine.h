@@ -4,12 +4,15 @@
 // produces and restores state snapshots for state transfer.
 #pragma once
 
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "cohort/core/error.h"
 #include "cohort/group/layers/gmp.h"
+#include "cohort/group/properties.h"
 #include "cohort/group/stack.h"
 
 namespace cohort::group {
@@ -33,22 +36,34 @@ class GroupApp : public StateHooks {
   virtual void on_suspect(const std::vector<Rank>& /*ranks*/, Actions& /*out*/) {}
 };
 
+struct LayerEnv;
+// Makes one layer of a member's stack.
+using LayerFactory = std::function<std::unique_ptr<Layer>(const LayerEnv&)>;
+
 struct GroupConfig {
-  std::string stack = "mnak";  // layer names, top to bottom; "bottom" is implied
+  // Layer names, top to bottom ("bottom" is implied), or a property spec
+  // "props:vsync:total:..." from which the layers are chosen (properties.h).
+  std::string stack = "mnak";
   // For stacks without a membership layer: the fixed view everyone starts in.
   std::vector<Endpoint> static_members;
   // For the membership layer: the nodes that may hold members of the group.
   std::vector<NodeId> seeds;
+  // If not empty: the stack is chosen from these properties, not `stack`.
+  std::vector<Property> properties;
+  // Layers of the application's (tests': fault and probe layers) that the
+  // stack string may name besides the built-in ones.
+  std::map<std::string, LayerFactory> extra_layers;
 };
 
 // What layer factories may need besides their defaults.
 struct LayerEnv {
   std::vector<NodeId> seeds;
   StateHooks* state = nullptr;
+  const std::map<std::string, LayerFactory>* extra_layers = nullptr;
 };
 
-// Builds the layers a stack string names. Errors name the unknown layer and
-// list the known ones.
+// Builds the layers a stack string (layer names or "props:...") names.
+// Errors name the unknown layer and list the known ones.
 Result<std::vector<std::unique_ptr<Layer>>> make_layers(const std::string& spec, const LayerEnv& env = {});
 std::vector<std::string> known_layers();
 
