@@ -14,14 +14,8 @@ GroupMachine::GroupMachine(Endpoint self, GroupConfig config, std::vector<std::u
       stack_(std::move(layers), self, rng, *this) {}
 
 Result<std::unique_ptr<GroupMachine>> GroupMachine::create(Endpoint self, const GroupConfig& config, Rng rng,
-                                                           std::unique_ptr<GroupApp> app) {
-  std::string stack = config.stack;
-  if (!config.properties.empty()) {
-    auto chosen = stack_for_properties(PropertySpec{{config.properties.begin(), config.properties.end()}, {}});
-    if (!chosen) return chosen.error();
-    stack = std::move(chosen).value();
-  }
-  auto layers = make_layers(stack, LayerEnv{config.seeds, app.get(), &config.extra_layers});
+                                                           std::unique_ptr<GroupApp> app, const ExtraLayers& extra) {
+  auto layers = make_layers(config.stack, LayerEnv{config.seeds, app.get(), &extra});
   if (!layers) return layers.error();
   return std::unique_ptr<GroupMachine>(
       new GroupMachine(self, config, std::move(layers).value(), rng, std::move(app)));

@@ -127,6 +127,12 @@ Result<std::string> stack_for_properties(const PropertySpec& spec) {
   return join(ordered, ":");
 }
 
+std::string property_stack(const std::vector<Property>& properties) {
+  std::vector<std::string> names;
+  for (Property p : properties) names.emplace_back(property_name(p));
+  return std::string(kPropertiesPrefix) + join(names, ":");
+}
+
 Result<std::string> resolve_stack(std::string_view stack) {
   if (stack.rfind(kPropertiesPrefix, 0) != 0) return std::string(stack);
   auto spec = parse_properties(stack.substr(kPropertiesPrefix.size()));

@@ -99,11 +99,8 @@ class Scenario {
     std::vector<NodeId> seeds;
     for (NodeId n = 0; n < sim_.node_count(); ++n) seeds.push_back(n);
     Endpoint self{node, inc};
-    GroupConfig config;
-    config.stack = options_.stack;
-    config.seeds = seeds;
-    config.extra_layers = options_.extra_layers;
-    auto machine = GroupMachine::create(self, config, rng, std::make_unique<ScenarioApp>(self));
+    auto machine = GroupMachine::create(self, GroupConfig{options_.stack, {}, seeds}, rng,
+                                        std::make_unique<ScenarioApp>(self), options_.extra_layers);
     if (!machine) {
       result_.violations.push_back("setup: " + machine.error().to_string());
       return nullptr;

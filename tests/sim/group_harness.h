@@ -44,10 +44,8 @@ inline sim::Simulator group_sim(std::uint64_t seed, std::size_t nodes, const std
   std::vector<Endpoint> members;
   for (NodeId n = 0; n < nodes; ++n) members.push_back(Endpoint{n, 0});
   return sim::Simulator(seed, nodes, [members, stack](NodeId node, std::uint32_t inc, Rng rng) {
-    GroupConfig config;
-    config.stack = stack;
-    config.static_members = members;
-    auto m = GroupMachine::create(Endpoint{node, inc}, config, rng, std::make_unique<RecordingApp>());
+    auto m = GroupMachine::create(Endpoint{node, inc}, GroupConfig{stack, members, {}}, rng,
+                                  std::make_unique<RecordingApp>());
     if (!m) std::abort();  // a test's stack string is wrong
     return std::unique_ptr<Machine>(std::move(m).value());
   });

@@ -54,10 +54,8 @@ Simulator make_sim(std::uint64_t seed, std::size_t n, const std::string& stack, 
   log.casts.assign(n, {});
   log.sends.assign(n, {});
   return Simulator(seed, n, [n, stack, &log](NodeId node, std::uint32_t inc, Rng rng) -> std::unique_ptr<Machine> {
-    GroupConfig config;
-    config.stack = stack;
-    config.static_members = members(n);
-    auto m = GroupMachine::create(Endpoint{node, inc}, config, rng, std::make_unique<RecordingApp>(log, node));
+    auto m = GroupMachine::create(Endpoint{node, inc}, GroupConfig{stack, members(n), {}}, rng,
+                                  std::make_unique<RecordingApp>(log, node));
     EXPECT_TRUE(m.ok());
     return std::move(m).value();
   });

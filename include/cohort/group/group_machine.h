@@ -36,30 +36,29 @@ class GroupApp : public StateHooks {
   virtual void on_suspect(const std::vector<Rank>& /*ranks*/, Actions& /*out*/) {}
 };
 
-struct LayerEnv;
-// Makes one layer of a member's stack.
-using LayerFactory = std::function<std::unique_ptr<Layer>(const LayerEnv&)>;
-
 struct GroupConfig {
   // Layer names, top to bottom ("bottom" is implied), or a property spec
-  // "props:vsync:total:..." from which the layers are chosen (properties.h).
+  // "props:vsync:total:..." from which the layers are chosen (properties.h;
+  // property_stack() writes one from a list).
   std::string stack = "mnak";
   // For stacks without a membership layer: the fixed view everyone starts in.
   std::vector<Endpoint> static_members;
   // For the membership layer: the nodes that may hold members of the group.
   std::vector<NodeId> seeds;
-  // If not empty: the stack is chosen from these properties, not `stack`.
-  std::vector<Property> properties;
-  // Layers of the application's (tests': fault and probe layers) that the
-  // stack string may name besides the built-in ones.
-  std::map<std::string, LayerFactory> extra_layers;
 };
+
+struct LayerEnv;
+// Makes one layer of a member's stack.
+using LayerFactory = std::function<std::unique_ptr<Layer>(const LayerEnv&)>;
+// Layers of the application's own (tests: fault and probe layers) that a
+// stack string may name besides the built-in ones.
+using ExtraLayers = std::map<std::string, LayerFactory>;
 
 // What layer factories may need besides their defaults.
 struct LayerEnv {
   std::vector<NodeId> seeds;
   StateHooks* state = nullptr;
-  const std::map<std::string, LayerFactory>* extra_layers = nullptr;
+  const ExtraLayers* extra_layers = nullptr;
 };
 
 // Builds the layers a stack string (layer names or "props:...") names.
@@ -70,7 +69,7 @@ std::vector<std::string> known_layers();
 class GroupMachine final : public Machine, private StackTop {
  public:
   static Result<std::unique_ptr<GroupMachine>> create(Endpoint self, const GroupConfig& config, Rng rng,
-                                                      std::unique_ptr<GroupApp> app);
+                                                      std::unique_ptr<GroupApp> app, const ExtraLayers& extra = {});
 
   void start(TimePoint now, Actions& out) override;
   void on_packet(TimePoint now, NodeId from, const Buffer& bytes, Actions& out) override;

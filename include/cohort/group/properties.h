@@ -46,6 +46,8 @@ Result<PropertySpec> parse_properties(std::string_view spec);
 // property and everything it needs. Errors: nothing wanted, or a wanted
 // property that needs an excluded one.
 Result<std::string> stack_for_properties(const PropertySpec& spec);
+// "props:NAME:NAME..." for a GroupConfig stack.
+std::string property_stack(const std::vector<Property>& properties);
 // A stack string as GroupConfig takes it: "props:..." becomes its layers,
 // anything else is already layer names and comes back unchanged.
 Result<std::string> resolve_stack(std::string_view stack);

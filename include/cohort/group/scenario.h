@@ -9,7 +9,6 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <string>
 #include <vector>
 
@@ -31,8 +30,8 @@ struct GroupScenarioOptions {
   bool faults = true;
   bool total_order = true;
   bool keep_history = false;
-  // Layers of the test's own that `stack` may name (GroupConfig::extra_layers).
-  std::map<std::string, LayerFactory> extra_layers;
+  // Layers of the test's own that `stack` may name.
+  ExtraLayers extra_layers;
 };
 
 struct GroupScenarioResult {
