@@ -6,7 +6,7 @@
 // that compare members, gossips those digests as small sends. A violation is
 // counted and reported as an output record "NAME violation: ..." that the
 // simulator's history, its scenario and the tests pick up.
-// Protocol and parameters: docs/group/layers/checkers.md.
+// Pages: docs/group/layers/chk_fifo.md, chk_total.md, chk_sync.md.
 #pragma once
 
 #include <cstdint>
@@ -86,7 +86,6 @@ class Checker : public Layer {
   virtual void compare(const Endpoint& /*from*/, const CheckSummary& /*theirs*/, LayerContext& /*ctx*/) {}
 
   void report(const std::string& what, LayerContext& ctx);
-  const View* view() const { return view_.get(); }
   const ViewDigest& current() const { return current_; }
   const std::optional<ViewDigest>& previous() const { return previous_; }
   void count_comparison() { ++stats_.comparisons; }

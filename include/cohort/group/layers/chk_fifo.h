@@ -2,7 +2,7 @@
 // without duplicates: every process's casts arrive in the order it made them,
 // none twice, and within one view with no gap (a reliable FIFO layer below
 // delivers all of a sender's casts of a view or a prefix of them). Local: it
-// sends nothing. Protocol: docs/group/layers/checkers.md.
+// sends nothing. Protocol: docs/group/layers/chk_fifo.md.
 #pragma once
 
 #include <map>

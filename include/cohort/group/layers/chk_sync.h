@@ -3,7 +3,7 @@
 // that previous view. Each member gossips, in its new view, the digest of the
 // set it delivered in the previous one (how many casts and an
 // order-insensitive hash); a member with the same previous view compares.
-// Protocol: docs/group/layers/checkers.md.
+// Protocol: docs/group/layers/chk_sync.md.
 #pragma once
 
 #include "cohort/group/layers/checker.h"

@@ -6,7 +6,7 @@
 // are those delivered before the view change began (after it, members that
 // part ways legitimately deliver different remainders); members that move to
 // the next view together compare their whole final sequences.
-// Protocol: docs/group/layers/checkers.md.
+// Protocol: docs/group/layers/chk_total.md.
 #pragma once
 
 #include <deque>
