@@ -14,8 +14,8 @@ GroupMachine::GroupMachine(Endpoint self, GroupConfig config, std::vector<std::u
       stack_(std::move(layers), self, rng, *this) {}
 
 Result<std::unique_ptr<GroupMachine>> GroupMachine::create(Endpoint self, const GroupConfig& config, Rng rng,
-                                                           std::unique_ptr<GroupApp> app) {
-  auto layers = make_layers(config.stack, LayerEnv{config.seeds, app.get(), config.restarted});
+                                                           std::unique_ptr<GroupApp> app, const ExtraLayers& extra) {
+  auto layers = make_layers(config.stack, LayerEnv{config.seeds, app.get(), config.restarted, &extra});
   if (!layers) return layers.error();
   return std::unique_ptr<GroupMachine>(
       new GroupMachine(self, config, std::move(layers).value(), rng, std::move(app)));

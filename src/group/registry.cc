@@ -1,4 +1,5 @@
 // The table of layers a stack string may name.
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <sstream>
@@ -6,6 +7,9 @@
 #include "cohort/group/group_machine.h"
 #include "cohort/group/layers/batch.h"
 #include "cohort/group/layers/bottom.h"
+#include "cohort/group/layers/chk_fifo.h"
+#include "cohort/group/layers/chk_sync.h"
+#include "cohort/group/layers/chk_total.h"
 #include "cohort/group/layers/delay.h"
 #include "cohort/group/layers/drop.h"
 #include "cohort/group/layers/flow.h"
@@ -13,6 +17,7 @@
 #include "cohort/group/layers/gmp.h"
 #include "cohort/group/layers/mnak.h"
 #include "cohort/group/layers/pt2pt.h"
+#include "cohort/group/layers/safe.h"
 #include "cohort/group/layers/stable.h"
 #include "cohort/group/layers/suspect.h"
 #include "cohort/group/layers/total.h"
@@ -21,12 +26,13 @@ namespace cohort::group {
 
 namespace {
 
-using Factory = std::function<std::unique_ptr<Layer>(const LayerEnv&)>;
-
-const std::map<std::string, Factory>& registry() {
-  static const std::map<std::string, Factory> table = {
+const std::map<std::string, LayerFactory>& registry() {
+  static const std::map<std::string, LayerFactory> table = {
       {"batch", [](const LayerEnv&) { return std::make_unique<Batch>(); }},
       {"bottom", [](const LayerEnv&) { return std::make_unique<Bottom>(); }},
+      {"chk_fifo", [](const LayerEnv&) { return std::make_unique<ChkFifo>(); }},
+      {"chk_sync", [](const LayerEnv&) { return std::make_unique<ChkSync>(); }},
+      {"chk_total", [](const LayerEnv&) { return std::make_unique<ChkTotal>(); }},
       {"delay", [](const LayerEnv&) { return std::make_unique<Delay>(); }},
       {"drop", [](const LayerEnv&) { return std::make_unique<Drop>(); }},
       {"flow", [](const LayerEnv&) { return std::make_unique<Flow>(); }},
@@ -34,6 +40,7 @@ const std::map<std::string, Factory>& registry() {
       {"gmp", [](const LayerEnv& env) { return std::make_unique<Gmp>(Gmp::Options{.seeds = env.seeds, .restarted = env.restarted}, env.state); }},
       {"mnak", [](const LayerEnv&) { return std::make_unique<Mnak>(); }},
       {"pt2pt", [](const LayerEnv&) { return std::make_unique<Pt2pt>(); }},
+      {"safe", [](const LayerEnv&) { return std::make_unique<Safe>(); }},
       {"stable", [](const LayerEnv&) { return std::make_unique<Stable>(); }},
       {"suspect", [](const LayerEnv&) { return std::make_unique<Suspect>(); }},
       {"total", [](const LayerEnv&) { return std::make_unique<Total>(); }},
@@ -51,6 +58,24 @@ std::vector<std::string> split(const std::string& spec) {
   return out;
 }
 
+const LayerFactory* find_factory(const std::string& name, const LayerEnv& env) {
+  if (auto it = registry().find(name); it != registry().end()) return &it->second;
+  if (env.extra_layers == nullptr) return nullptr;
+  auto it = env.extra_layers->find(name);
+  return it == env.extra_layers->end() ? nullptr : &it->second;
+}
+
+Error unknown_layer(const std::string& name, const std::string& spec) {
+  std::string known;
+  for (const auto& k : known_layers()) known += (known.empty() ? "" : ", ") + k;
+  std::string hint;
+  auto props = known_properties();
+  if (std::find(props.begin(), props.end(), name) != props.end()) {
+    hint = "; '" + name + "' is a property: choose layers by property with '" + std::string(kPropertiesPrefix) + spec + "'";
+  }
+  return Error(Errc::invalid_argument, "unknown layer '" + name + "' in stack '" + spec + "' (known: " + known + ")" + hint);
+}
+
 }  // namespace
 
 std::vector<std::string> known_layers() {
@@ -60,21 +85,18 @@ std::vector<std::string> known_layers() {
 }
 
 Result<std::vector<std::unique_ptr<Layer>>> make_layers(const std::string& spec, const LayerEnv& env) {
-  std::vector<std::string> names = split(spec);
+  auto resolved = resolve_stack(spec);
+  if (!resolved) return resolved.error();
+  std::vector<std::string> names = split(*resolved);
   if (names.empty() || names.back() != "bottom") names.emplace_back("bottom");
   std::vector<std::unique_ptr<Layer>> layers;
   for (std::size_t i = 0; i < names.size(); ++i) {
-    auto it = registry().find(names[i]);
-    if (it == registry().end()) {
-      std::string known;
-      for (const auto& k : known_layers()) known += (known.empty() ? "" : ", ") + k;
-      return Error(Errc::invalid_argument,
-                   "unknown layer '" + names[i] + "' in stack '" + spec + "' (known: " + known + ")");
-    }
+    const LayerFactory* factory = find_factory(names[i], env);
+    if (factory == nullptr) return unknown_layer(names[i], spec);
     if (names[i] == "bottom" && i + 1 != names.size()) {
       return Error(Errc::invalid_argument, "'bottom' must be the last layer of stack '" + spec + "'");
     }
-    layers.push_back(it->second(env));
+    layers.push_back((*factory)(env));
   }
   return layers;
 }

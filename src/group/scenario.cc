@@ -13,6 +13,11 @@ namespace {
 
 constexpr Duration kFaultStep = std::chrono::milliseconds(500);
 
+// A checker layer's report ("chk_total violation: ..."), not a history line.
+bool is_layer_violation(const std::string& record) {
+  return !record.empty() && record.front() != '{' && record.find(" violation: ") != std::string::npos;
+}
+
 // The application of every simulated member: records its history and keeps a
 // state (an order-insensitive digest of what it delivered) for state transfer.
 class ScenarioApp final : public GroupApp {
@@ -94,7 +99,8 @@ class Scenario {
     std::vector<NodeId> seeds;
     for (NodeId n = 0; n < sim_.node_count(); ++n) seeds.push_back(n);
     Endpoint self{node, inc};
-    auto machine = GroupMachine::create(self, GroupConfig{options_.stack, {}, seeds}, rng, std::make_unique<ScenarioApp>(self));
+    auto machine = GroupMachine::create(self, GroupConfig{options_.stack, {}, seeds}, rng,
+                                        std::make_unique<ScenarioApp>(self), options_.extra_layers);
     if (!machine) {
       result_.violations.push_back("setup: " + machine.error().to_string());
       return nullptr;
@@ -199,6 +205,11 @@ class Scenario {
   void check() {
     std::vector<HistoryEvent> events;
     auto add = [&](const std::string& line) {
+      if (is_layer_violation(line)) {
+        result_.layer_violations.push_back(line);
+        result_.violations.push_back(line);
+        return;
+      }
       auto e = parse_history_line(line);
       if (!e) {
         result_.violations.push_back("history: " + e.error().to_string());

@@ -44,6 +44,7 @@ class Stack::Context final : public LayerContext {
   }
   std::size_t header_bytes() const override { return stack_.header_bytes_; }
   void transmit(NodeId to, Buffer bytes) override { stack_.out_->send(to, std::move(bytes)); }
+  void output(std::string record) override { stack_.out_->output(std::move(record)); }
 
   static constexpr std::size_t kToApp = static_cast<std::size_t>(-1);
 

@@ -148,7 +148,7 @@ int main(int argc, char** argv) {
   auto* gseeds = grp->add_option("--seeds", g.count, "Run a sweep of this many seeds")->check(CLI::PositiveNumber);
   gseed->excludes(gseeds);
   grp->add_option("--first", g.first, "First seed of a sweep")->needs(gseeds);
-  grp->add_option("--stack", g.options.stack, "Layers, top to bottom");
+  grp->add_option("--stack", g.options.stack, "Layers, top to bottom, or a property spec \"props:vsync:total:...\"");
   grp->add_option("--max-loss", g.options.max_loss, "Highest link loss (stacks with reliable layers)")->check(CLI::Range(0.0, 0.5));
   grp->add_flag("--reorder", g.options.reorder, "Reorder and duplicate packets (stacks with reliable layers)");
   grp->add_flag("--no-total", [&](std::int64_t) { g.options.total_order = false; }, "Do not check total order");

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "cohort/group/scenario.h"
+#include "group_scenario_util.h"
 
 namespace cohort::group {
 namespace {
@@ -30,12 +31,13 @@ TEST(GroupScenario, MergesJoinsAndTotalOrderWithoutFaults) {
 }
 
 TEST(GroupScenario, FullStackThroughLossDuplicationAndReorderingWithJoins) {
-  GroupScenarioOptions options;
-  options.stack = "total:gmp:stable:mnak:suspect";
-  options.faults = false;
-  options.max_loss = 0.2;
-  options.reorder = true;
-  sweep(0, 60, options);
+  sweep(0, 60, testing::lossy("total:gmp:stable:mnak:suspect"));
+}
+
+// Every property at once, the layers chosen by stack_for_properties; the
+// checker layers it adds ("check") must stay silent too.
+TEST(GroupScenario, PropertySelectedStackThroughLossDuplicationAndReordering) {
+  sweep(0, 20, testing::lossy("props:check:safe:frag:batch:flow:pt2pt"));
 }
 
 }  // namespace

@@ -4,6 +4,8 @@
 // produces and restores state snapshots for state transfer.
 #pragma once
 
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -11,6 +13,7 @@
 
 #include "cohort/core/error.h"
 #include "cohort/group/layers/gmp.h"
+#include "cohort/group/properties.h"
 #include "cohort/group/stack.h"
 
 namespace cohort::group {
@@ -35,7 +38,10 @@ class GroupApp : public StateHooks {
 };
 
 struct GroupConfig {
-  std::string stack = "mnak";  // layer names, top to bottom; "bottom" is implied
+  // Layer names, top to bottom ("bottom" is implied), or a property spec
+  // "props:vsync:total:..." from which the layers are chosen (properties.h;
+  // property_stack() writes one from a list).
+  std::string stack = "mnak";
   // For stacks without a membership layer: the fixed view everyone starts in.
   std::vector<Endpoint> static_members;
   // For the membership layer: the nodes that may hold members of the group.
@@ -44,22 +50,30 @@ struct GroupConfig {
   std::optional<bool> restarted;
 };
 
+struct LayerEnv;
+// Makes one layer of a member's stack.
+using LayerFactory = std::function<std::unique_ptr<Layer>(const LayerEnv&)>;
+// Layers of the application's own (tests: fault and probe layers) that a
+// stack string may name besides the built-in ones.
+using ExtraLayers = std::map<std::string, LayerFactory>;
+
 // What layer factories may need besides their defaults.
 struct LayerEnv {
   std::vector<NodeId> seeds;
   StateHooks* state = nullptr;
   std::optional<bool> restarted;
+  const ExtraLayers* extra_layers = nullptr;
 };
 
-// Builds the layers a stack string names. Errors name the unknown layer and
-// list the known ones.
+// Builds the layers a stack string (layer names or "props:...") names.
+// Errors name the unknown layer and list the known ones.
 Result<std::vector<std::unique_ptr<Layer>>> make_layers(const std::string& spec, const LayerEnv& env = {});
 std::vector<std::string> known_layers();
 
 class GroupMachine final : public Machine, private StackTop {
  public:
   static Result<std::unique_ptr<GroupMachine>> create(Endpoint self, const GroupConfig& config, Rng rng,
-                                                      std::unique_ptr<GroupApp> app);
+                                                      std::unique_ptr<GroupApp> app, const ExtraLayers& extra = {});
 
   void start(TimePoint now, Actions& out) override;
   void on_packet(TimePoint now, NodeId from, const Buffer& bytes, Actions& out) override;

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <variant>
 #include <vector>
@@ -114,6 +115,9 @@ class LayerContext {
   virtual std::size_t header_bytes() const = 0;
   // Only for the bottom layer: a datagram to a node.
   virtual void transmit(NodeId to, Buffer bytes) = 0;
+  // An observable record for the host (the simulator's history, a driver's
+  // log): how checker layers report violations without doing I/O.
+  virtual void output(std::string record) = 0;
 };
 
 // The lowest layer turns messages into datagrams and back.

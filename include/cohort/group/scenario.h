@@ -4,13 +4,15 @@
 // coordinator included), joins under traffic. Then the network heals, every
 // node is up, and after a settling time every member's history (JSON lines,
 // the same format `cohort group --history` writes) is checked with
-// check_history. Used by the tests, the long sweep and `cohort-sim group`.
+// check_history, and so is every violation a checker layer in the stack
+// reported on the way. Used by the tests, the long sweep and `cohort-sim group`.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "cohort/group/group_machine.h"
 #include "cohort/group/history_checker.h"
 #include "cohort/sim/network.h"
 
@@ -28,6 +30,8 @@ struct GroupScenarioOptions {
   bool faults = true;
   bool total_order = true;
   bool keep_history = false;
+  // Layers of the test's own that `stack` may name.
+  ExtraLayers extra_layers;
 };
 
 struct GroupScenarioResult {
@@ -35,6 +39,8 @@ struct GroupScenarioResult {
   std::size_t nodes = 0;
   HistoryCheck check;
   std::vector<std::string> violations;  // flattened, "property: what"
+  // Violation records of checker layers ("chk_total violation: ..."), also in `violations`.
+  std::vector<std::string> layer_violations;
   int crashes = 0, restarts = 0, partitions = 0, one_way = 0, heals = 0;
   std::uint64_t packets = 0;
   std::vector<std::string> history;  // JSON lines, if kept

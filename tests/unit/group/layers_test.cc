@@ -1,12 +1,14 @@
 // The layers with non-default options, driven through bare stacks: frag's
 // boundaries and its FIFO check, batch carrying whole header blocks, flow's
-// window and acknowledgements.
+// window and acknowledgements, safe's holding, chk_fifo's reports.
 #include <gtest/gtest.h>
 
 #include "cohort/group/layers/batch.h"
 #include "cohort/group/layers/bottom.h"
+#include "cohort/group/layers/chk_fifo.h"
 #include "cohort/group/layers/flow.h"
 #include "cohort/group/layers/frag.h"
+#include "cohort/group/layers/safe.h"
 #include "cohort/group/stack.h"
 
 namespace cohort::group {
@@ -153,6 +155,76 @@ TEST(Flow, StableEventFromBelowAlsoFreesCredit) {
   ASSERT_EQ(p.top0.flow, (std::vector<bool>{false}));
   p.s0.down_event(TimePoint{}, StableQueryEvent{}, p.out0);
   EXPECT_EQ(p.top0.flow, (std::vector<bool>{false, true}));
+}
+
+// safe holds casts until a StableEvent covers them, and lets the rest go
+// at the next view.
+TEST(Safe, HoldsCastsUntilStableAndReleasesTheRestAtTheNextView) {
+  Pair p(layers(std::make_unique<Safe>(), std::make_unique<FakeStable>()),
+         layers(std::make_unique<Safe>(), std::make_unique<FakeStable>()));
+  p.s0.cast(TimePoint{}, Buffer::copy_of(std::string_view("1")), p.out0);
+  p.s0.cast(TimePoint{}, Buffer::copy_of(std::string_view("2")), p.out0);
+  EXPECT_TRUE(p.top0.delivered.empty());  // own loopback, not yet stable
+  p.s0.down_event(TimePoint{}, StableQueryEvent{}, p.out0);
+  EXPECT_EQ(p.top0.delivered, (std::vector<std::string>{"1"}));
+  auto next = two_members();
+  next->id.ltime = 2;
+  p.s0.down_event(TimePoint{}, ViewEvent{next}, p.out0);
+  EXPECT_EQ(p.top0.delivered, (std::vector<std::string>{"1", "2"}));
+  const auto& safe = static_cast<const Safe&>(*p.s0.layers()[0]);
+  EXPECT_EQ(safe.stats().released_stable, 1u);
+  EXPECT_EQ(safe.stats().released_at_view, 1u);
+  EXPECT_EQ(safe.held(), 0u);
+}
+
+std::vector<std::string> records_in(Actions& out) {
+  std::vector<std::string> records;
+  for (const Action& a : out.list()) {
+    if (const auto* o = std::get_if<OutputAction>(&a)) records.push_back(o->record);
+  }
+  return records;
+}
+
+// chk_fifo at the receiver: casts 1, 3, 2, 2 of one sender give a gap, an
+// out-of-order cast and a duplicate, each reported as an output record.
+TEST(ChkFifo, ReportsAGapAnOutOfOrderCastAndADuplicate) {
+  Pair p(layers(std::make_unique<ChkFifo>()), layers(std::make_unique<ChkFifo>()));
+  for (const char* text : {"a", "b", "c"}) p.s0.cast(TimePoint{}, Buffer::copy_of(std::string_view(text)), p.out0);
+  std::vector<Buffer> d = datagrams_in(p.out0);
+  ASSERT_EQ(d.size(), 3u);
+  for (std::size_t i : {0u, 2u, 1u, 1u}) p.s1.receive(TimePoint{}, 0, d[i], p.out1);
+  std::vector<std::string> r = records_in(p.out1);
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_EQ(r[0], "chk_fifo violation: member 1.0: casts 2..2 of 0.0 are missing before its cast 3 in view 1:0.0");
+  EXPECT_NE(r[1].find("cast 2 of 0.0 came up after its cast 3"), std::string::npos) << r[1];
+  EXPECT_NE(r[2].find("cast 2 of 0.0 came up after its cast 3"), std::string::npos) << r[2];
+  const auto& chk = static_cast<const ChkFifo&>(*p.s1.layers()[0]);
+  EXPECT_EQ(chk.stats().violations, 3u);
+  EXPECT_EQ(chk.stats().deliveries, 4u);
+  EXPECT_EQ(chk.reports(), r);
+  EXPECT_EQ(p.top1.delivered, (std::vector<std::string>{"a", "c", "b", "b"}));  // checks, never filters
+}
+
+TEST(ChkFifo, InOrderCastsAreSilent) {
+  Pair p(layers(std::make_unique<ChkFifo>()), layers(std::make_unique<ChkFifo>()));
+  for (const char* text : {"a", "b", "c"}) p.s0.cast(TimePoint{}, Buffer::copy_of(std::string_view(text)), p.out0);
+  EXPECT_EQ(pump(p.out0, p.s1, p.out1), 3u);
+  EXPECT_TRUE(records_in(p.out1).empty());
+  EXPECT_EQ(static_cast<const ChkFifo&>(*p.s1.layers()[0]).stats().deliveries, 3u);
+}
+
+TEST(CheckSummary, RoundTripsWithAndWithoutAPreviousView) {
+  CheckSummary s{ViewDigest{ViewId{4, {1, 2}}, 7, 0xabc, 0x123}, std::nullopt};
+  auto back = decode_check_summary(encode_check_summary(s));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->current, s.current);
+  EXPECT_FALSE(back->previous.has_value());
+  s.previous = ViewDigest{ViewId{3, {0, 0}}, 9, 1, 2};
+  back = decode_check_summary(encode_check_summary(s));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->previous, s.previous);
+  Buffer truncated = encode_check_summary(s).slice(0, 40);
+  EXPECT_FALSE(decode_check_summary(truncated).ok());
 }
 
 }  // namespace
