@@ -26,7 +26,7 @@ using Factory = std::function<std::unique_ptr<Layer>(const LayerEnv&)>;
 const std::map<std::string, Factory>& registry() {
   static const std::map<std::string, Factory> table = {
       {"batch", [](const LayerEnv&) { return std::make_unique<Batch>(); }},
-      {"bottom", [](const LayerEnv&) { return std::make_unique<Bottom>(); }},
+      {"bottom", [](const LayerEnv& env) { return std::make_unique<Bottom>(env.bottom); }},
       {"delay", [](const LayerEnv&) { return std::make_unique<Delay>(); }},
       {"drop", [](const LayerEnv&) { return std::make_unique<Drop>(); }},
       {"flow", [](const LayerEnv&) { return std::make_unique<Flow>(); }},

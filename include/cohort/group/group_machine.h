@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cohort/core/error.h"
+#include "cohort/group/layers/bottom.h"
 #include "cohort/group/layers/gmp.h"
 #include "cohort/group/stack.h"
 
@@ -39,12 +40,15 @@ struct GroupConfig {
   std::vector<Endpoint> static_members;
   // For the membership layer: the nodes that may hold members of the group.
   std::vector<NodeId> seeds;
+  // How casts reach the other members: unicast fan-out or a multicast channel.
+  BottomOptions bottom = {};
 };
 
 // What layer factories may need besides their defaults.
 struct LayerEnv {
   std::vector<NodeId> seeds;
   StateHooks* state = nullptr;
+  BottomOptions bottom = {};
 };
 
 // Builds the layers a stack string names. Errors name the unknown layer and

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "cohort/group/history_checker.h"
+#include "cohort/group/layers/bottom.h"
 #include "cohort/sim/network.h"
 
 namespace cohort::group {
@@ -28,6 +29,7 @@ struct GroupScenarioOptions {
   bool faults = true;
   bool total_order = true;
   bool keep_history = false;
+  BottomMode bottom = BottomMode::fanout;  // how casts travel: unicast fan-out or one multicast
 };
 
 struct GroupScenarioResult {
@@ -42,6 +44,7 @@ struct GroupScenarioResult {
 };
 
 GroupScenarioResult run_group_scenario(std::uint64_t seed, const GroupScenarioOptions& options = {});
-std::string group_replay_command(std::uint64_t seed, const std::string& stack);
+std::string group_replay_command(std::uint64_t seed, const std::string& stack,
+                                 BottomMode bottom = BottomMode::fanout);
 
 }  // namespace cohort::group
