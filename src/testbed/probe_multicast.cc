@@ -16,7 +16,7 @@ class Caster final : public Machine {
   explicit Caster(const MulticastProbeOptions& options) : options_(options) {}
   void start(TimePoint, Actions& out) override {
     out.join_channel(kChannel);
-    out.set_timer(kNext, std::chrono::milliseconds(options_.start_after_ms));
+    if (options_.count > 0) out.set_timer(kNext, std::chrono::milliseconds(options_.start_after_ms));
   }
   void on_packet(TimePoint, NodeId from, const Buffer& bytes, Actions&) override {
     if (bytes.as_string() == std::to_string(from)) {
