@@ -2,8 +2,6 @@
 
 #include <sstream>
 
-#include "cohort/group/layers/bottom.h"
-
 namespace cohort::group {
 
 GroupMachine::GroupMachine(Endpoint self, GroupConfig config, std::vector<std::unique_ptr<Layer>> layers,
@@ -15,7 +13,7 @@ GroupMachine::GroupMachine(Endpoint self, GroupConfig config, std::vector<std::u
 
 Result<std::unique_ptr<GroupMachine>> GroupMachine::create(Endpoint self, const GroupConfig& config, Rng rng,
                                                            std::unique_ptr<GroupApp> app, const ExtraLayers& extra) {
-  auto layers = make_layers(config.stack, LayerEnv{config.seeds, app.get(), config.restarted, &extra});
+  auto layers = make_layers(config.stack, LayerEnv{config.seeds, app.get(), config.restarted, &extra, config.bottom});
   if (!layers) return layers.error();
   return std::unique_ptr<GroupMachine>(
       new GroupMachine(self, config, std::move(layers).value(), rng, std::move(app)));

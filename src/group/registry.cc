@@ -29,7 +29,7 @@ namespace {
 const std::map<std::string, LayerFactory>& registry() {
   static const std::map<std::string, LayerFactory> table = {
       {"batch", [](const LayerEnv&) { return std::make_unique<Batch>(); }},
-      {"bottom", [](const LayerEnv&) { return std::make_unique<Bottom>(); }},
+      {"bottom", [](const LayerEnv& env) { return std::make_unique<Bottom>(env.bottom); }},
       {"chk_fifo", [](const LayerEnv&) { return std::make_unique<ChkFifo>(); }},
       {"chk_sync", [](const LayerEnv&) { return std::make_unique<ChkSync>(); }},
       {"chk_total", [](const LayerEnv&) { return std::make_unique<ChkTotal>(); }},

@@ -12,6 +12,7 @@ namespace cohort::group {
 namespace {
 
 constexpr Duration kFaultStep = std::chrono::milliseconds(500);
+constexpr ChannelId kChannel = 1;  // the group's channel in multicast mode
 
 // A checker layer's report ("chk_total violation: ..."), not a history line.
 bool is_layer_violation(const std::string& record) {
@@ -99,8 +100,8 @@ class Scenario {
     std::vector<NodeId> seeds;
     for (NodeId n = 0; n < sim_.node_count(); ++n) seeds.push_back(n);
     Endpoint self{node, inc};
-    auto machine = GroupMachine::create(self, GroupConfig{options_.stack, {}, seeds}, rng,
-                                        std::make_unique<ScenarioApp>(self), options_.extra_layers);
+    GroupConfig config{options_.stack, {}, seeds, {}, BottomOptions{options_.bottom, kChannel}};
+    auto machine = GroupMachine::create(self, config, rng, std::make_unique<ScenarioApp>(self), options_.extra_layers);
     if (!machine) {
       result_.violations.push_back("setup: " + machine.error().to_string());
       return nullptr;
@@ -241,8 +242,9 @@ GroupScenarioResult run_group_scenario(std::uint64_t seed, const GroupScenarioOp
   return Scenario(seed, options).run();
 }
 
-std::string group_replay_command(std::uint64_t seed, const std::string& stack) {
-  return fmt::format("cohort-sim group --stack {} --seed {} --history", stack, seed);
+std::string group_replay_command(std::uint64_t seed, const std::string& stack, BottomMode bottom) {
+  std::string mode = bottom == BottomMode::fanout ? "" : fmt::format(" --bottom {}", to_string(bottom));
+  return fmt::format("cohort-sim group --stack {}{} --seed {} --history", stack, mode, seed);
 }
 
 }  // namespace cohort::group

@@ -45,6 +45,8 @@ class Stack::Context final : public LayerContext {
   std::size_t header_bytes() const override { return stack_.header_bytes_; }
   void transmit(NodeId to, Buffer bytes) override { stack_.out_->send(to, std::move(bytes)); }
   void output(std::string record) override { stack_.out_->output(std::move(record)); }
+  void multicast(ChannelId channel, Buffer bytes) override { stack_.out_->multicast(channel, std::move(bytes)); }
+  void join_channel(ChannelId channel) override { stack_.out_->join_channel(channel); }
 
   static constexpr std::size_t kToApp = static_cast<std::size_t>(-1);
 

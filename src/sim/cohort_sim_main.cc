@@ -85,6 +85,7 @@ int run_sweep(std::uint64_t first, std::uint64_t count, const ScenarioOptions& o
 struct GroupArgs {
   std::uint64_t seed = 0, first = 0, count = 0;
   bool history = false, no_faults = false;
+  std::string bottom = "fanout";
   cohort::group::GroupScenarioOptions options;
 };
 
@@ -94,7 +95,9 @@ int run_group(const GroupArgs& args, bool sweep) {
   cohort::group::GroupScenarioOptions options = args.options;
   options.faults = !args.no_faults;
   options.keep_history = args.history;
+  options.bottom = cohort::group::parse_bottom_mode(args.bottom).value();  // CLI11 checked the name
   std::size_t failed = 0, casts = 0, deliveries = 0, views = 0;
+  std::uint64_t packets = 0;
   int crashes = 0, partitions = 0, one_way = 0;
   for (std::uint64_t seed = first; seed < first + count; ++seed) {
     auto r = cohort::group::run_group_scenario(seed, options);
@@ -105,13 +108,16 @@ int run_group(const GroupArgs& args, bool sweep) {
     crashes += r.crashes;
     partitions += r.partitions;
     one_way += r.one_way;
+    packets += r.packets;
     if (r.ok()) continue;
     ++failed;
     fmt::print("seed {} FAILED ({} nodes):\n", seed, r.nodes);
     for (const auto& v : r.violations) fmt::print("  {}\n", v);
-    fmt::print("  reproduce with: {}\n", cohort::group::group_replay_command(seed, options.stack));
+    fmt::print("  reproduce with: {}\n", cohort::group::group_replay_command(seed, options.stack, options.bottom));
   }
-  fmt::print("stack {}: seeds {}..{}: {} runs, {} failed\n", options.stack, first, first + count - 1, count, failed);
+  fmt::print("stack {} ({} bottom): seeds {}..{}: {} runs, {} failed\n", options.stack, args.bottom, first,
+             first + count - 1, count, failed);
+  fmt::print("  {} datagrams sent\n", packets);
   fmt::print("  {} casts, {} deliveries, {} views checked; {} crashes, {} partitions, {} one-way link failures\n",
              casts, deliveries, views, crashes, partitions, one_way);
   fmt::print("  checked: view agreement and order, primary chain, virtual synchrony, integrity, no duplicates, "
@@ -153,6 +159,8 @@ int main(int argc, char** argv) {
   grp->add_flag("--reorder", g.options.reorder, "Reorder and duplicate packets (stacks with reliable layers)");
   grp->add_flag("--no-total", [&](std::int64_t) { g.options.total_order = false; }, "Do not check total order");
   grp->add_flag("--no-faults", g.no_faults, "No partitions or crashes");
+  grp->add_option("--bottom", g.bottom, "How casts travel: unicast fan-out or one multicast per cast")
+      ->check(CLI::IsMember({"fanout", "multicast"}));
   grp->add_flag("--history", g.history, "Print every member's history (JSON lines) of a single seed")->needs(gseed);
 
   CLI11_PARSE(app, argc, argv);

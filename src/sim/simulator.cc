@@ -52,6 +52,7 @@ void Simulator::crash(NodeId node) {
   if (n.machine == nullptr) return;
   n.machine.reset();
   n.timer_generation.clear();  // pending timer events find no match and are ignored
+  n.channels.clear();          // as a dead process's sockets leave their groups
   ++stats_.crashes;
   note("crash", node, {});
 }
@@ -68,6 +69,12 @@ void Simulator::apply(NodeId node, Actions& actions) {
   for (Action& action : actions.take()) {
     if (auto* send = std::get_if<SendAction>(&action)) {
       transmit(node, *send);
+    } else if (auto* cast = std::get_if<MulticastAction>(&action)) {
+      multicast(node, *cast);
+    } else if (auto* join = std::get_if<JoinChannelAction>(&action)) {
+      nodes_[node].channels.insert(join->channel);
+    } else if (auto* leave = std::get_if<LeaveChannelAction>(&action)) {
+      nodes_[node].channels.erase(leave->channel);
     } else if (auto* timer = std::get_if<SetTimerAction>(&action)) {
       arm_timer(node, *timer);
     } else if (auto* cancel = std::get_if<CancelTimerAction>(&action)) {
@@ -84,18 +91,39 @@ void Simulator::transmit(NodeId from, const SendAction& send) {
   std::uint64_t digest = fnv1a64(send.bytes.data(), send.bytes.size());
   note("send", from, fmt::format("to={} len={} h={:016x}", send.to, send.bytes.size(), digest));
   if (send.to >= nodes_.size()) return;
-  if (network_.blocked(from, send.to)) {
+  carry(from, send.to, send.bytes, digest, std::nullopt);
+}
+
+void Simulator::multicast(NodeId from, const MulticastAction& cast) {
+  ++stats_.packets_sent;
+  ++stats_.multicasts_sent;
+  std::uint64_t digest = fnv1a64(cast.bytes.data(), cast.bytes.size());
+  note("mcast", from, fmt::format("ch={} len={} h={:016x}", cast.channel, cast.bytes.size(), digest));
+  // The receivers are the members at sending time, in node order, so the
+  // fault model's draws come in a fixed order.
+  for (NodeId to = 0; to < nodes_.size(); ++to) {
+    if (to != from && joined(to, cast.channel)) carry(from, to, cast.bytes, digest, cast.channel);
+  }
+}
+
+void Simulator::carry(NodeId from, NodeId to, const Buffer& bytes, std::uint64_t digest,
+                      std::optional<ChannelId> channel) {
+  if (network_.blocked(from, to)) {
     ++stats_.packets_blocked;
     return;
   }
-  std::vector<Duration> delays = network_.fate(from, send.to, network_rng_);
+  std::vector<Duration> delays = network_.fate(from, to, network_rng_);
   if (delays.empty()) ++stats_.packets_lost;
   if (delays.size() > 1) ++stats_.packets_duplicated;
   for (Duration delay : delays) {
-    schedule(now_ + delay, [this, from, to = send.to, bytes = send.bytes, digest] {
+    schedule(now_ + delay, [this, from, to, bytes, digest, channel] {
       Node& n = nodes_[to];
       if (n.machine == nullptr) {
         ++stats_.packets_to_down_nodes;
+        return;
+      }
+      if (channel && !joined(to, *channel)) {
+        ++stats_.packets_after_leave;
         return;
       }
       ++stats_.packets_delivered;

@@ -19,10 +19,12 @@
 #include <cstdint>
 #include <cstring>
 #include <iostream>
+#include <map>
 #include <vector>
 
 #include "cohort/transport/address.h"
 #include "cohort/transport/udp.h"
+#include "probe_multicast.h"
 
 namespace {
 
@@ -180,10 +182,38 @@ int run_sniff(const std::string& iface, std::uint16_t port, int duration_ms) {
   return 0;
 }
 
+// "ID=ADDR:PORT" for each peer.
+cohort::Result<std::map<cohort::NodeId, Address>> parse_peers(const std::vector<std::string>& texts) {
+  std::map<cohort::NodeId, Address> peers;
+  for (const std::string& text : texts) {
+    auto eq = text.find('=');
+    auto address = Address::parse(eq == std::string::npos ? "" : text.substr(eq + 1));
+    if (eq == 0 || eq > 9 || eq == std::string::npos || text.find_first_not_of("0123456789") != eq || !address) {
+      return cohort::Error(cohort::Errc::invalid_argument, "--peer wants ID=ADDR:PORT, not '" + text + "'");
+    }
+    peers[static_cast<cohort::NodeId>(std::stoul(text.substr(0, eq)))] = *address;
+  }
+  return peers;
+}
+
+int run_multicast_mode(cohort::probe::MulticastProbeOptions options, const std::string& bind,
+                       const std::vector<std::string>& peers, const std::string& group) {
+  auto bind_address = Address::parse(bind);
+  if (!bind_address) return fail(bind_address.error());
+  auto group_address = Address::parse(group);
+  if (!group_address) return fail(group_address.error());
+  auto peer_table = parse_peers(peers);
+  if (!peer_table) return fail(peer_table.error());
+  options.bind = *bind_address;
+  options.group = *group_address;
+  options.peers = std::move(peer_table).value();
+  return cohort::probe::run_multicast(options);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"cohort-probe: bounded UDP echo, sink, sender and sniffer for testbed fault tests"};
+  CLI::App app{"cohort-probe: bounded UDP echo, sink, sender, sniffer and driver multicast for testbed tests"};
   app.require_subcommand(1);
 
   std::uint16_t port = 0;
@@ -219,7 +249,25 @@ int main(int argc, char** argv) {
   sniff->add_option("--port", port, "UDP destination port")->required();
   add_duration(sniff);
 
+  cohort::probe::MulticastProbeOptions mc;
+  std::string bind, group;
+  std::vector<std::string> peers;
+  auto* multicast = app.add_subcommand("multicast", "A Machine on UdpMachineDriver multicasting to one channel; "
+                                                    "prints `sent N fromI M ... misattributed K ...`");
+  multicast->add_option("--self", mc.self, "This member's node id")->required();
+  multicast->add_option("--bind", bind, "This member's unicast ADDR:PORT")->required();
+  multicast->add_option("--peer", peers, "ID=ADDR:PORT of a member (repeat)")->required();
+  multicast->add_option("--group", group, "The channel's multicast group GROUP:PORT")->required();
+  multicast->add_option("--iface", mc.interface, "Interface to join and send on");
+  multicast->add_option("--count", mc.count, "Datagrams to multicast")->check(CLI::Range(0, 100000));
+  multicast->add_option("--start-after-ms", mc.start_after_ms, "Wait before the first multicast")
+      ->check(CLI::Range(0, 600000));
+  multicast->add_option("--interval-ms", mc.interval_ms, "Pause between multicasts")->check(CLI::Range(1, 600000));
+  multicast->add_option("--duration-ms", mc.duration_ms, "Exit after this many milliseconds")
+      ->check(CLI::Range(1, 600000));
+
   CLI11_PARSE(app, argc, argv);
+  if (multicast->parsed()) return run_multicast_mode(mc, bind, peers, group);
 
   if (echo->parsed()) return run_echo(port, duration_ms);
   if (sink->parsed()) return run_sink(port, duration_ms);

@@ -73,7 +73,11 @@ Status wait_link_up(const std::string& veth) {
 }
 
 Status setup_bridge(const std::string& br) {
-  if (auto s = detail::ip({"link", "add", br, "type", "bridge", "stp_state", "0"}); !s) return s;
+  // Without IGMP snooping the bridge floods multicast to every port, so group
+  // traffic reaches every host without a querier and whatever reports got lost.
+  if (auto s = detail::ip({"link", "add", br, "type", "bridge", "stp_state", "0", "mcast_snooping", "0"}); !s) {
+    return s;
+  }
   // No link-local IPv6 either: the root namespace gets no address on our links.
   if (auto s = detail::ip({"link", "set", "dev", br, "addrgenmode", "none"}); !s) return s;
   return detail::ip({"link", "set", "dev", br, "up"});

@@ -4,19 +4,27 @@
 #include <span>
 #include <vector>
 
+#include "cohort/core/log.h"
+
 namespace cohort {
 
 namespace {
 constexpr std::size_t kReceiveBatch = 32;
 // Bounds one readiness callback so a flood cannot starve timers.
 constexpr int kMaxBatchesPerEvent = 8;
+
+bool is_wildcard(const Address& address) {
+  std::string ip = address.ip_string();
+  return ip == "0.0.0.0" || ip == "::";
+}
 }  // namespace
 
 Result<std::unique_ptr<UdpMachineDriver>> UdpMachineDriver::create(EventLoop& loop, UdpSocket socket,
                                                                    Machine& machine) {
   std::unique_ptr<UdpMachineDriver> driver(new UdpMachineDriver(loop, std::move(socket), machine));
   UdpMachineDriver* self = driver.get();
-  Status watched = loop.watch(self->socket_.fd(), kReadable, [self](std::uint32_t) { self->receive_available(); });
+  Status watched = loop.watch(self->socket_.fd(), kReadable,
+                              [self](std::uint32_t) { self->receive_available(self->socket_, nullptr); });
   if (!watched) return watched.error();
   return driver;
 }
@@ -26,6 +34,7 @@ UdpMachineDriver::UdpMachineDriver(EventLoop& loop, UdpSocket socket, Machine& m
 
 UdpMachineDriver::~UdpMachineDriver() {
   loop_.unwatch(socket_.fd());
+  for (const auto& [id, channel] : channels_) loop_.unwatch(channel.socket.fd());
   for (const auto& [key, id] : timers_) loop_.cancel_timer(id);
 }
 
@@ -45,14 +54,90 @@ void UdpMachineDriver::start() {
   call([this](TimePoint now, Actions& actions) { machine_.start(now, actions); });
 }
 
-void UdpMachineDriver::receive_available() {
+Status UdpMachineDriver::enable_multicast(const MulticastOptions& options) {
+  if (multicast_) return Error(Errc::invalid_argument, "multicast is already enabled on this driver");
+  auto self = socket_.local_address();
+  if (!self) return self.error();
+  if (options.loopback && is_wildcard(*self)) {
+    return Error(Errc::invalid_argument,
+                 "multicast loopback needs the driver's socket bound to a specific address, not " +
+                     self->to_string() + ", to tell its own multicasts from its peers'; bind to the interface's "
+                     "address or turn loopback off");
+  }
+  if (Status s = socket_.set_multicast_interface(options.interface); !s) return s;
+  if (Status s = socket_.set_multicast_ttl(options.ttl); !s) return s;
+  if (Status s = socket_.set_multicast_loopback(options.loopback); !s) return s;
+  self_ = *self;
+  multicast_ = options;
+  for (const auto& [id, group] : options.channels) {
+    if (Status s = open_channel(id, group); !s) {
+      for (const auto& [opened, channel] : channels_) loop_.unwatch(channel.socket.fd());
+      channels_.clear();
+      multicast_.reset();
+      return s;
+    }
+  }
+  return ok_status();
+}
+
+Status UdpMachineDriver::open_channel(ChannelId id, const Address& group) {
+  std::string what = "channel " + std::to_string(id) + ": ";
+  if (!group.is_multicast() || group.family() != self_.family()) {
+    return Error(Errc::invalid_argument, what + group.to_string() + " is not a multicast group of the socket's family");
+  }
+  for (const auto& [other, channel] : channels_) {
+    if (channel.group == group) {
+      return Error(Errc::invalid_argument, what + group.to_string() + " is channel " + std::to_string(other) +
+                                               "'s group already");
+    }
+  }
+  // Bound to the group itself, so it receives that group's datagrams only;
+  // shared with other members on this host.
+  auto socket = UdpSocket::bind(group, UdpOptions{.reuse_address = true});
+  if (!socket) return Error(socket.error().code(), what + socket.error().message());
+  int fd = socket->fd();
+  channels_.emplace(id, Channel{group, std::move(socket).value(), false});
+  return loop_.watch(fd, kReadable, [this, id](std::uint32_t) {
+    Channel* c = channel(id);
+    receive_available(c->socket, c);
+  });
+}
+
+UdpMachineDriver::Channel* UdpMachineDriver::channel(ChannelId id) {
+  auto it = channels_.find(id);
+  if (it != channels_.end()) return &it->second;
+  ++stats_.unknown_channel_drops;
+  return nullptr;
+}
+
+void UdpMachineDriver::join(ChannelId id, bool on) {
+  Channel* c = channel(id);
+  if (c == nullptr || c->joined == on) return;
+  const std::string& interface = multicast_->interface;
+  Status s = on ? c->socket.join_group(c->group, interface) : c->socket.leave_group(c->group, interface);
+  if (!s && on) {
+    ++stats_.join_failures;
+    log::warn("multicast channel {}: {}", id, s.error().to_string());
+    return;
+  }
+  c->joined = on;
+}
+
+void UdpMachineDriver::receive_available(UdpSocket& socket, const Channel* channel) {
   for (int i = 0; i < kMaxBatchesPerEvent; ++i) {
-    auto batch = socket_.receive_batch(kReceiveBatch);
+    auto batch = socket.receive_batch(kReceiveBatch);
     if (!batch) {
       if (batch.error().code() != Errc::would_block) ++stats_.receive_errors;
       return;
     }
+    // Another socket on this host may have joined the group; until the
+    // machine joins, the channel's datagrams are not for it.
+    if (channel != nullptr && !channel->joined) continue;
     for (const Datagram& datagram : *batch) {
+      if (channel != nullptr && datagram.peer == self_) {
+        ++stats_.own_multicast_drops;
+        continue;
+      }
       auto from = nodes_by_address_.find(datagram.peer);
       if (from == nodes_by_address_.end()) {
         ++stats_.unknown_sender_drops;
@@ -83,6 +168,12 @@ void UdpMachineDriver::apply(Actions& actions) {
       } else {
         outgoing.push_back(Datagram{to->second, std::move(send->bytes)});
       }
+    } else if (auto* cast = std::get_if<MulticastAction>(&action)) {
+      if (Channel* c = channel(cast->channel)) outgoing.push_back(Datagram{c->group, std::move(cast->bytes)});
+    } else if (auto* join_action = std::get_if<JoinChannelAction>(&action)) {
+      join(join_action->channel, true);
+    } else if (auto* leave = std::get_if<LeaveChannelAction>(&action)) {
+      join(leave->channel, false);
     } else if (auto* set = std::get_if<SetTimerAction>(&action)) {
       arm_timer(set->key, set->after);
     } else if (auto* cancel = std::get_if<CancelTimerAction>(&action)) {

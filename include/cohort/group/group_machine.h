@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "cohort/core/error.h"
+#include "cohort/group/layers/bottom.h"
 #include "cohort/group/layers/gmp.h"
 #include "cohort/group/properties.h"
 #include "cohort/group/stack.h"
@@ -48,6 +49,8 @@ struct GroupConfig {
   std::vector<NodeId> seeds;
   // For the membership layer: this process is a restart (Gmp::Options::restarted).
   std::optional<bool> restarted;
+  // How casts reach the other members: unicast fan-out or a multicast channel.
+  BottomOptions bottom = {};
 };
 
 struct LayerEnv;
@@ -63,6 +66,7 @@ struct LayerEnv {
   StateHooks* state = nullptr;
   std::optional<bool> restarted;
   const ExtraLayers* extra_layers = nullptr;
+  BottomOptions bottom = {};
 };
 
 // Builds the layers a stack string (layer names or "props:...") names.

@@ -113,8 +113,11 @@ class LayerContext {
   // Size of the stack's packed header block, for layers that carry whole
   // blocks inside a payload (batch).
   virtual std::size_t header_bytes() const = 0;
-  // Only for the bottom layer: a datagram to a node.
+  // Only for the bottom layer: a datagram to a node, a datagram to every
+  // other node on a multicast channel, and joining that channel.
   virtual void transmit(NodeId to, Buffer bytes) = 0;
+  virtual void multicast(ChannelId channel, Buffer bytes) = 0;
+  virtual void join_channel(ChannelId channel) = 0;
   // An observable record for the host (the simulator's history, a driver's
   // log): how checker layers report violations without doing I/O.
   virtual void output(std::string record) = 0;

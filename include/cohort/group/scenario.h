@@ -14,6 +14,7 @@
 
 #include "cohort/group/group_machine.h"
 #include "cohort/group/history_checker.h"
+#include "cohort/group/layers/bottom.h"
 #include "cohort/sim/network.h"
 
 namespace cohort::group {
@@ -32,6 +33,7 @@ struct GroupScenarioOptions {
   bool keep_history = false;
   // Layers of the test's own that `stack` may name.
   ExtraLayers extra_layers;
+  BottomMode bottom = BottomMode::fanout;  // how casts travel: unicast fan-out or one multicast
 };
 
 struct GroupScenarioResult {
@@ -48,6 +50,7 @@ struct GroupScenarioResult {
 };
 
 GroupScenarioResult run_group_scenario(std::uint64_t seed, const GroupScenarioOptions& options = {});
-std::string group_replay_command(std::uint64_t seed, const std::string& stack);
+std::string group_replay_command(std::uint64_t seed, const std::string& stack,
+                                 BottomMode bottom = BottomMode::fanout);
 
 }  // namespace cohort::group

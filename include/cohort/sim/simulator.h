@@ -10,7 +10,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <queue>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -30,12 +32,15 @@ struct HistoryEntry {
 };
 
 struct SimStats {
-  std::uint64_t packets_sent = 0;
+  std::uint64_t packets_sent = 0;       // unicasts and multicasts, one each
+  std::uint64_t multicasts_sent = 0;    // of those, multicasts
+  // Per copy: a multicast makes one copy per receiver.
   std::uint64_t packets_delivered = 0;
   std::uint64_t packets_lost = 0;       // by the link's loss
   std::uint64_t packets_blocked = 0;    // by a partition
   std::uint64_t packets_duplicated = 0;
   std::uint64_t packets_to_down_nodes = 0;
+  std::uint64_t packets_after_leave = 0;  // multicast copies arriving after the receiver left
   std::uint64_t timers_fired = 0;
   std::uint64_t crashes = 0;
   std::uint64_t restarts = 0;
@@ -63,6 +68,8 @@ class Simulator {
   void crash(NodeId node);
   void restart(NodeId node);
   bool is_up(NodeId node) const { return nodes_[node].machine != nullptr; }
+  // Whether a live node's machine has joined `channel`; a crash leaves all.
+  bool joined(NodeId node, ChannelId channel) const { return nodes_[node].channels.count(channel) != 0; }
   std::uint32_t incarnation(NodeId node) const { return nodes_[node].incarnation; }
 
   // Schedules a scenario step at an absolute virtual time.
@@ -99,6 +106,7 @@ class Simulator {
     std::unique_ptr<Machine> machine;
     std::uint32_t incarnation = 0;
     std::unordered_map<TimerKey, std::uint64_t> timer_generation;
+    std::set<ChannelId> channels;
   };
   struct Event {
     TimePoint time;
@@ -115,6 +123,10 @@ class Simulator {
   void boot(NodeId node);
   void apply(NodeId node, Actions& actions);
   void transmit(NodeId from, const SendAction& send);
+  void multicast(NodeId from, const MulticastAction& cast);
+  // One copy of a datagram over the link from -> to, through the fault model.
+  // A multicast copy (channel set) is received only if `to` is still joined.
+  void carry(NodeId from, NodeId to, const Buffer& bytes, std::uint64_t digest, std::optional<ChannelId> channel);
   void arm_timer(NodeId node, const SetTimerAction& timer);
   void note(const char* what, NodeId node, const std::string& detail);
 

@@ -1,13 +1,18 @@
 // Binds one I/O-free Machine to a real UdpSocket and EventLoop: datagrams in
 // become on_packet, SetTimer/CancelTimer become loop timers, SendAction
 // becomes a datagram to the peer's address, OutputAction goes to a callback.
-// The protocol stays ignorant of sockets and clocks.
+// Multicast channels map to IP multicast groups: MulticastAction is a
+// datagram to the channel's group, sent from the unicast socket so that
+// receivers know the sender by its address; Join/LeaveChannelAction join and
+// leave the group on the channel's own receiving socket.
+// The protocol stays ignorant of sockets, addresses and clocks.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -26,6 +31,19 @@ struct UdpDriverStats {
   std::uint64_t send_drops = 0;            // datagrams the socket refused (UDP may lose them anyway)
   std::uint64_t receive_errors = 0;        // failed receives other than would_block
   std::uint64_t other_tag_drops = 0;       // datagrams that do not start with the driver's tag
+  std::uint64_t unknown_channel_drops = 0; // multicasts, joins and leaves of channels not configured
+  std::uint64_t join_failures = 0;         // joins the kernel refused (logged)
+  std::uint64_t own_multicast_drops = 0;   // our own multicasts looped back to us
+};
+
+struct MulticastOptions {
+  std::map<ChannelId, Address> channels;  // each channel's group address and a port of its own
+  std::string interface;                  // where to join and send; empty lets the kernel choose
+  int ttl = 1;                            // 1 stays on the local network
+  // Copies reach other members on this host. Needs the driver's socket bound
+  // to a specific address: the driver drops datagrams from that address on
+  // a channel, since they are its own multicasts coming back.
+  bool loopback = true;
 };
 
 class UdpMachineDriver {
@@ -45,6 +63,11 @@ class UdpMachineDriver {
   // dropped, and the machine sees the rest. Keeps apart the groups (or
   // protocols) that share a port range. Set before start().
   void set_tag(std::vector<std::uint8_t> tag) { tag_ = std::move(tag); }
+  // Once, before the machine joins a channel. Errors: invalid_argument (not a
+  // multicast group, wrong family, two channels on one group, loopback with
+  // a wildcard-bound socket, called twice), interface_not_found,
+  // multicast_unavailable, address_in_use.
+  Status enable_multicast(const MulticastOptions& options);
 
   void start();
   // Runs an application call on the machine, `f(now, actions)`, then applies
@@ -61,8 +84,16 @@ class UdpMachineDriver {
 
  private:
   UdpMachineDriver(EventLoop& loop, UdpSocket socket, Machine& machine);
-  void receive_available();
   bool has_tag(const Buffer& bytes) const;
+  struct Channel {
+    Address group;
+    UdpSocket socket;
+    bool joined = false;  // the machine asked for it
+  };
+  Status open_channel(ChannelId id, const Address& group);
+  void receive_available(UdpSocket& socket, const Channel* channel);
+  void join(ChannelId id, bool on);
+  Channel* channel(ChannelId id);
   void apply(Actions& actions);
   void arm_timer(TimerKey key, Duration after);
   void cancel_timer(TimerKey key);
@@ -76,6 +107,9 @@ class UdpMachineDriver {
   std::map<Address, NodeId> nodes_by_address_;
   std::unordered_map<TimerKey, EventLoop::TimerId> timers_;
   std::vector<std::uint8_t> tag_;
+  std::map<ChannelId, Channel> channels_;
+  std::optional<MulticastOptions> multicast_;
+  Address self_;  // the socket's bound address, to spot our own multicasts
   UdpDriverStats stats_;
 };
 

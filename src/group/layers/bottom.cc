@@ -8,6 +8,29 @@ namespace {
 constexpr std::uint8_t kCast = 1, kSend = 2, kDirect = 3;
 }  // namespace
 
+Result<BottomMode> parse_bottom_mode(std::string_view text) {
+  if (text == "fanout") return BottomMode::fanout;
+  if (text == "multicast") return BottomMode::multicast;
+  return Error(Errc::invalid_argument, "unknown bottom mode '" + std::string(text) + "' (known: fanout, multicast)");
+}
+
+std::string_view to_string(BottomMode mode) { return mode == BottomMode::multicast ? "multicast" : "fanout"; }
+
+void Bottom::start(LayerContext& ctx) {
+  if (options_.mode == BottomMode::multicast) ctx.join_channel(options_.channel);
+}
+
+void Bottom::cast(const Buffer& datagram, Rank me, LayerContext& ctx) const {
+  if (view_->size() < 2) return;  // nobody else to tell
+  if (options_.mode == BottomMode::multicast) {
+    ctx.multicast(options_.channel, datagram);
+    return;
+  }
+  for (Rank r = 0; r < view_->size(); ++r) {
+    if (r != me) ctx.transmit(view_->members[r].node, datagram);
+  }
+}
+
 Buffer Bottom::encode(const Msg& msg, std::uint8_t kind, Rank source, const Endpoint& self) const {
   ByteWriter w(kEnvelopeBytes + 8 + header_bytes_ + msg.payload.size());
   w.u8(kind);
@@ -42,10 +65,7 @@ void Bottom::down(Msg msg, LayerContext& ctx) {
     ctx.transmit(view_->members[msg.peer].node, encode(msg, kSend, me, self));
     return;
   }
-  Buffer datagram = encode(msg, kCast, me, self);
-  for (Rank r = 0; r < view_->size(); ++r) {
-    if (r != me) ctx.transmit(view_->members[r].node, datagram);
-  }
+  cast(encode(msg, kCast, me, self), me, ctx);
   msg.peer = me;  // casts loop back, as IP multicast does with loopback on
   ctx.up(std::move(msg));
 }
