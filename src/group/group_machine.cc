@@ -15,7 +15,7 @@ GroupMachine::GroupMachine(Endpoint self, GroupConfig config, std::vector<std::u
 
 Result<std::unique_ptr<GroupMachine>> GroupMachine::create(Endpoint self, const GroupConfig& config, Rng rng,
                                                            std::unique_ptr<GroupApp> app) {
-  auto layers = make_layers(config.stack, LayerEnv{config.seeds, app.get(), config.restarted});
+  auto layers = make_layers(config.stack, LayerEnv{config.seeds, app.get(), config.restarted, config.layers});
   if (!layers) return layers.error();
   return std::unique_ptr<GroupMachine>(
       new GroupMachine(self, config, std::move(layers).value(), rng, std::move(app)));

@@ -25,18 +25,18 @@ using Factory = std::function<std::unique_ptr<Layer>(const LayerEnv&)>;
 
 const std::map<std::string, Factory>& registry() {
   static const std::map<std::string, Factory> table = {
-      {"batch", [](const LayerEnv&) { return std::make_unique<Batch>(); }},
+      {"batch", [](const LayerEnv& env) { return std::make_unique<Batch>(env.layers.batch); }},
       {"bottom", [](const LayerEnv&) { return std::make_unique<Bottom>(); }},
       {"delay", [](const LayerEnv&) { return std::make_unique<Delay>(); }},
       {"drop", [](const LayerEnv&) { return std::make_unique<Drop>(); }},
-      {"flow", [](const LayerEnv&) { return std::make_unique<Flow>(); }},
+      {"flow", [](const LayerEnv& env) { return std::make_unique<Flow>(env.layers.flow); }},
       {"frag", [](const LayerEnv&) { return std::make_unique<Frag>(); }},
       {"gmp", [](const LayerEnv& env) { return std::make_unique<Gmp>(Gmp::Options{.seeds = env.seeds, .restarted = env.restarted}, env.state); }},
       {"mnak", [](const LayerEnv&) { return std::make_unique<Mnak>(); }},
       {"pt2pt", [](const LayerEnv&) { return std::make_unique<Pt2pt>(); }},
       {"stable", [](const LayerEnv&) { return std::make_unique<Stable>(); }},
-      {"suspect", [](const LayerEnv&) { return std::make_unique<Suspect>(); }},
-      {"total", [](const LayerEnv&) { return std::make_unique<Total>(); }},
+      {"suspect", [](const LayerEnv& env) { return std::make_unique<Suspect>(env.layers.suspect); }},
+      {"total", [](const LayerEnv& env) { return std::make_unique<Total>(env.layers.total); }},
   };
   return table;
 }

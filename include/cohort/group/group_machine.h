@@ -10,7 +10,11 @@
 #include <vector>
 
 #include "cohort/core/error.h"
+#include "cohort/group/layers/batch.h"
+#include "cohort/group/layers/flow.h"
 #include "cohort/group/layers/gmp.h"
+#include "cohort/group/layers/suspect.h"
+#include "cohort/group/layers/total.h"
 #include "cohort/group/stack.h"
 
 namespace cohort::group {
@@ -34,6 +38,15 @@ class GroupApp : public StateHooks {
   virtual void on_suspect(const std::vector<Rank>& /*ranks*/, Actions& /*out*/) {}
 };
 
+// Tunables of the layers that have them, for whichever of them the stack
+// names; each defaults to the layer's own defaults.
+struct LayerOptions {
+  SuspectOptions suspect;
+  FlowOptions flow;
+  BatchOptions batch;
+  Total::Options total;
+};
+
 struct GroupConfig {
   std::string stack = "mnak";  // layer names, top to bottom; "bottom" is implied
   // For stacks without a membership layer: the fixed view everyone starts in.
@@ -42,6 +55,7 @@ struct GroupConfig {
   std::vector<NodeId> seeds;
   // For the membership layer: this process is a restart (Gmp::Options::restarted).
   std::optional<bool> restarted;
+  LayerOptions layers;
 };
 
 // What layer factories may need besides their defaults.
@@ -49,6 +63,7 @@ struct LayerEnv {
   std::vector<NodeId> seeds;
   StateHooks* state = nullptr;
   std::optional<bool> restarted;
+  LayerOptions layers;
 };
 
 // Builds the layers a stack string names. Errors name the unknown layer and
