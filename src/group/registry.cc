@@ -32,7 +32,7 @@ const std::map<std::string, Factory>& registry() {
       {"flow", [](const LayerEnv& env) { return std::make_unique<Flow>(env.layers.flow); }},
       {"frag", [](const LayerEnv&) { return std::make_unique<Frag>(); }},
       {"gmp", [](const LayerEnv& env) { return std::make_unique<Gmp>(Gmp::Options{.seeds = env.seeds, .restarted = env.restarted}, env.state); }},
-      {"mnak", [](const LayerEnv&) { return std::make_unique<Mnak>(); }},
+      {"mnak", [](const LayerEnv& env) { return std::make_unique<Mnak>(env.layers.mnak); }},
       {"pt2pt", [](const LayerEnv&) { return std::make_unique<Pt2pt>(); }},
       {"stable", [](const LayerEnv&) { return std::make_unique<Stable>(); }},
       {"suspect", [](const LayerEnv& env) { return std::make_unique<Suspect>(env.layers.suspect); }},

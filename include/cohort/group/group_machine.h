@@ -13,6 +13,7 @@
 #include "cohort/group/layers/batch.h"
 #include "cohort/group/layers/flow.h"
 #include "cohort/group/layers/gmp.h"
+#include "cohort/group/layers/mnak.h"
 #include "cohort/group/layers/suspect.h"
 #include "cohort/group/layers/total.h"
 #include "cohort/group/stack.h"
@@ -45,6 +46,7 @@ struct LayerOptions {
   FlowOptions flow;
   BatchOptions batch;
   Total::Options total;
+  MnakOptions mnak;
 };
 
 struct GroupConfig {
