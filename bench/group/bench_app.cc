@@ -5,6 +5,9 @@
 #include <cstdio>
 #include <ctime>
 
+#include "cohort/group/layers/flow.h"
+#include "cohort/group/layers/mnak.h"
+
 namespace cohort::bench {
 
 namespace {
@@ -112,6 +115,7 @@ void BenchApp::on_end(const BenchMessage& m) {
   if (done_ || ends_seen_ < senders) return;
   done_ = true;
   if (options_.mode == BenchMode::tput) report_tput();
+  report_stats();
   if (options_.mode == BenchMode::lat && options_.leader) report_lat();
   loop_.defer([this] { cast_when_writable(BenchMessage{BenchType::done, 0, mono_ns(), 0}); });
 }
@@ -195,6 +199,30 @@ void BenchApp::report_tput() const {
       static_cast<unsigned long long>(expected_), secs, static_cast<double>(delivered_) / secs,
       static_cast<double>(delivered_bytes_) / secs / 1e6, static_cast<unsigned long long>(views_),
       static_cast<unsigned long long>(order_hash_));
+  std::fflush(stdout);
+}
+
+void BenchApp::report_progress() const {
+  std::printf("PROGRESS id=%u view_size=%zu started=%d sent=%llu delivered=%llu ends_seen=%zu dones_seen=%zu unsent=%zu\n",
+              node_->self().node, view_size_, started_ ? 1 : 0, static_cast<unsigned long long>(sent_),
+              static_cast<unsigned long long>(delivered_), ends_seen_, dones_seen_, unsent_.size());
+  report_stats();
+}
+
+// Why a run was slow: repair traffic, flow control, socket drops.
+void BenchApp::report_stats() const {
+  std::string out = "STATS id=" + std::to_string(node_->self().node);
+  for (const auto& layer : node_->machine().stack().layers()) {
+    if (const auto* m = dynamic_cast<const group::Mnak*>(layer.get())) {
+      const auto& s = m->stats();
+      out += " naks=" + std::to_string(s.naks_sent) + " retransmits=" + std::to_string(s.retransmits_sent) +
+             " over_limit=" + std::to_string(s.over_limit) + " duplicates=" + std::to_string(s.duplicates);
+    } else if (const auto* f = dynamic_cast<const group::Flow*>(layer.get())) {
+      out += " flow_blocked=" + std::to_string(f->stats().blocked) + " overrun=" + std::to_string(f->stats().overrun);
+    }
+  }
+  out += " send_drops=" + std::to_string(node_->stats().send_drops);
+  std::printf("%s\n", out.c_str());
   std::fflush(stdout);
 }
 

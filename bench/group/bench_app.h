@@ -44,6 +44,8 @@ class BenchApp final : public group::NodeApp {
   void on_view(const group::View& view, Actions& out) override;
   void on_deliver(const group::Endpoint& from, const group::Msg& msg, Actions& out) override;
   void on_writable() override;
+  // What a member that ran out of time had got to (one line).
+  void report_progress() const;
 
  private:
   void print_view(const group::View& view) const;
@@ -58,6 +60,7 @@ class BenchApp final : public group::NodeApp {
   void cast_when_writable(BenchMessage m);
   void report_tput() const;
   void report_lat();
+  void report_stats() const;
   void hash_in(std::uint64_t v);
   std::uint64_t mono_ns() const;
 

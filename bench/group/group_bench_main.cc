@@ -24,6 +24,8 @@ struct Args {
   std::uint64_t window = 64, ack_every = 16;
   std::size_t batch_bytes = 1300;
   int batch_delay_us = 1000, order_delay_us = 0;
+  int nak_delay_us = 10000, repair_tick_us = 10000;
+  std::size_t max_out_of_order = 1024;
   int socket_buffer_bytes = 4 << 20;
 };
 
@@ -53,6 +55,9 @@ void add_options(CLI::App& cli, Args& a) {
   cli.add_option("--batch-bytes", a.batch_bytes, "batch: payload bytes of a packed message")->capture_default_str();
   cli.add_option("--batch-delay-us", a.batch_delay_us, "batch: longest an item waits")->capture_default_str();
   cli.add_option("--order-delay-us", a.order_delay_us, "total: sequencer gathering time")->capture_default_str();
+  cli.add_option("--nak-delay-us", a.nak_delay_us, "mnak: first NAK delay and back-off base")->capture_default_str();
+  cli.add_option("--repair-tick-us", a.repair_tick_us, "mnak: how often gaps are looked at")->capture_default_str();
+  cli.add_option("--max-out-of-order", a.max_out_of_order, "mnak: casts buffered beyond gaps")->capture_default_str();
   cli.add_option("--socket-buffer-bytes", a.socket_buffer_bytes, "SO_SNDBUF/SO_RCVBUF (0: system default)")
       ->capture_default_str();
 }
@@ -67,6 +72,9 @@ void apply_layer_options(Args& a) {
   l.batch.max_batch_bytes = a.batch_bytes;
   l.batch.max_delay = microseconds(a.batch_delay_us);
   l.total.order_delay = microseconds(a.order_delay_us);
+  l.mnak.nak_delay = microseconds(a.nak_delay_us);
+  l.mnak.repair_tick = microseconds(a.repair_tick_us);
+  l.mnak.max_out_of_order = a.max_out_of_order;
   a.node.udp.send_buffer_bytes = a.socket_buffer_bytes;
   a.node.udp.receive_buffer_bytes = a.socket_buffer_bytes;
 }
@@ -100,7 +108,10 @@ int run(Args& a) {
   Duration limit = watch ? std::chrono::duration_cast<Duration>(std::chrono::duration<double>(a.bench.seconds))
                          : Duration(std::chrono::seconds(a.timeout_s));
   (*loop)->add_timer(limit, [&] {
-    if (!watch) std::cerr << "cohort-group-bench: timed out after " << a.timeout_s << " s\n";
+    if (!watch) {
+      bench_app->report_progress();
+      std::cerr << "cohort-group-bench: timed out after " << a.timeout_s << " s\n";
+    }
     status = watch ? 0 : 5;
     (*loop)->stop();
   });
