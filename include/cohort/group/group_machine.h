@@ -52,12 +52,12 @@ struct LayerOptions {
 struct GroupConfig {
   std::string stack = "mnak";  // layer names, top to bottom; "bottom" is implied
   // For stacks without a membership layer: the fixed view everyone starts in.
-  std::vector<Endpoint> static_members;
+  std::vector<Endpoint> static_members{};
   // For the membership layer: the nodes that may hold members of the group.
-  std::vector<NodeId> seeds;
+  std::vector<NodeId> seeds{};
   // For the membership layer: this process is a restart (Gmp::Options::restarted).
-  std::optional<bool> restarted;
-  LayerOptions layers;
+  std::optional<bool> restarted{};
+  LayerOptions layers{};  // {} initialisers: aggregates may leave these out
 };
 
 // What layer factories may need besides their defaults.
