@@ -1,6 +1,7 @@
 #include "cohort/transport/udp_driver.h"
 
 #include <algorithm>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -45,6 +46,9 @@ void UdpMachineDriver::start() {
   call([this](TimePoint now, Actions& actions) { machine_.start(now, actions); });
 }
 
+// The actions of a whole received batch are applied together: what the
+// machine sends in answer leaves in one sendmmsg, and a timer re-armed per
+// datagram is armed once.
 void UdpMachineDriver::receive_available() {
   for (int i = 0; i < kMaxBatchesPerEvent; ++i) {
     auto batch = socket_.receive_batch(kReceiveBatch);
@@ -52,6 +56,8 @@ void UdpMachineDriver::receive_available() {
       if (batch.error().code() != Errc::would_block) ++stats_.receive_errors;
       return;
     }
+    Actions actions;
+    TimePoint now = loop_.now();
     for (const Datagram& datagram : *batch) {
       auto from = nodes_by_address_.find(datagram.peer);
       if (from == nodes_by_address_.end()) {
@@ -64,8 +70,9 @@ void UdpMachineDriver::receive_available() {
       }
       NodeId sender = from->second;
       Buffer bytes = tag_.empty() ? datagram.bytes : datagram.bytes.slice(tag_.size());
-      call([&](TimePoint now, Actions& actions) { machine_.on_packet(now, sender, bytes, actions); });
+      machine_.on_packet(now, sender, bytes, actions);
     }
+    apply(actions);
   }
 }
 
@@ -75,6 +82,18 @@ bool UdpMachineDriver::has_tag(const Buffer& bytes) const {
 
 void UdpMachineDriver::apply(Actions& actions) {
   std::vector<Datagram> outgoing;
+  // Only the last set or cancel of each key counts: a burst that re-arms one
+  // timer per message touches the loop's timer heap once.
+  std::vector<std::pair<TimerKey, std::optional<Duration>>> timers;
+  auto last_wins = [&](TimerKey key, std::optional<Duration> after) {
+    for (auto& t : timers) {
+      if (t.first == key) {
+        t.second = after;
+        return;
+      }
+    }
+    timers.emplace_back(key, after);
+  };
   for (Action& action : actions.take()) {
     if (auto* send = std::get_if<SendAction>(&action)) {
       auto to = peers_.find(send->to);
@@ -84,11 +103,18 @@ void UdpMachineDriver::apply(Actions& actions) {
         outgoing.push_back(Datagram{to->second, std::move(send->bytes)});
       }
     } else if (auto* set = std::get_if<SetTimerAction>(&action)) {
-      arm_timer(set->key, set->after);
+      last_wins(set->key, set->after);
     } else if (auto* cancel = std::get_if<CancelTimerAction>(&action)) {
-      cancel_timer(cancel->key);
+      last_wins(cancel->key, std::nullopt);
     } else if (auto* output = std::get_if<OutputAction>(&action); output != nullptr && on_output_) {
       on_output_(output->record);
+    }
+  }
+  for (const auto& [key, after] : timers) {
+    if (after) {
+      arm_timer(key, *after);
+    } else {
+      cancel_timer(key);
     }
   }
   std::span<const Datagram> pending(outgoing);
