@@ -13,7 +13,9 @@
 #   cohort-netns first (cmake, -j2).
 # Knobs (env): ROUNDS=3 SECS=3 PINGS=2000 TIMEOUT_MS=1000 (failure detection:
 #   Corosync's token and our suspect + probe timeouts) PROBE_MS=200 LOSS=5
-#   STACK=total:gmp:stable:mnak:suspect:batch OURS_ARGS="--batch-delay-us 0"
+#   STACK=total:gmp:flow:stable:mnak:suspect:batch OURS_ARGS="--batch-delay-us 0
+#   --window 4096 --ack-every 256 --max-out-of-order 16384 --nak-delay-us 2000
+#   --repair-tick-us 2000 --batch-bytes 8000" (see README.md for why)
 #   LAT_HOST=2 (the member that pings; host 0 is the sequencer)
 #   SKIP_ANCHOR=1 (ours only) ONLY="t1 tn mb lat crash loss" (our measurements
 #   to take) ANCHOR=path LOG=file (keeps every raw line)
@@ -28,8 +30,8 @@ PINGS=${PINGS:-2000}
 TIMEOUT_MS=${TIMEOUT_MS:-1000}
 PROBE_MS=${PROBE_MS:-200}
 LOSS=${LOSS:-5}
-STACK=${STACK:-total:gmp:stable:mnak:suspect:batch}
-OURS_ARGS=${OURS_ARGS:---batch-delay-us 0}
+STACK=${STACK:-total:gmp:flow:stable:mnak:suspect:batch}
+OURS_ARGS=${OURS_ARGS:---batch-delay-us 0 --window 4096 --ack-every 256 --max-out-of-order 16384 --nak-delay-us 2000 --repair-tick-us 2000 --batch-bytes 8000}
 LAT_HOST=${LAT_HOST:-2}
 SKIP_ANCHOR=${SKIP_ANCHOR:-0}
 ONLY=${ONLY:-t1 tn mb lat crash loss}
@@ -170,6 +172,7 @@ ours_crash() {   # $1 = tag
   local n t0 line=""
   n=$(wc -l < "$w0"); t0=$(date +%s%N)
   kill -9 "${WATCHERS[2]}"
+  wait "${WATCHERS[2]}" 2>/dev/null || true   # quietly: bash would report "Killed"
   for _ in $(seq 400); do
     line=$(awk -v from="$n" 'NR > from && /^VIEW/ && / left=3( |$)/ {print; exit}' "$w0")
     [ -n "$line" ] && break
@@ -217,9 +220,9 @@ ours_round() {   # $1 = round
 
 summary() {   # $1 = metric, $2 = goal text, $3 = awk condition on o (ours), r (ratio)
   local f=$WORK/fig.$1 o a r verdict
-  o=$(awk '{print $1}' "$f" | grep -v nan | median)
-  a=$(awk '{print $2}' "$f" | grep -v nan | median)
-  r=$(awk '{print $3}' "$f" | grep -v nan | median)
+  o=$(awk '$1 != "nan" {print $1}' "$f" | median)
+  a=$(awk '$2 != "nan" {print $2}' "$f" | median)
+  r=$(awk '$3 != "nan" {print $3}' "$f" | median)
   verdict=$(awk -v o="$o" -v r="$r" "BEGIN {if (o==\"nan\" || r==\"nan\") print \"missed\"; else print (($3) ? \"met\" : \"missed\")}")
   echo "$1: ours=$o anchor=$a ratio=$r goal=$2 $verdict"
 }
