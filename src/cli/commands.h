@@ -1,0 +1,23 @@
+// How the `cohort` command is put together: each subsystem registers its
+// subcommands on the root CLI11 app and, when one of them is chosen, sets
+// the action main() runs after parsing. Adding `cohort exec`, `cohort run`,
+// ... is one more registration function in kSubsystems (main.cc).
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace cohort::cli {
+
+// Runs the chosen command; returns the process exit status.
+using Action = std::function<int()>;
+
+// Exit statuses shared by the subcommands.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;  // the command ran and failed
+inline constexpr int kExitUsage = 2;    // bad arguments; nothing was done
+
+// `cohort group ...`: src/cli/group_commands.cc.
+void add_group_commands(CLI::App& root, Action& action);
+
+}  // namespace cohort::cli
