@@ -94,8 +94,8 @@ anchor_round() {   # $1 = round
   A_MB=$(awk '$1=="knet" && $2=="1024" && $4=="senders=1" {print $9}' "$out")
   A_P50=$(sed -n 's/^ *knet *64 B *latency (multicast to own delivery) us: p50 \([0-9.]*\) .*/\1/p' "$out")
   A_P99=$(sed -n 's/^ *knet *64 B *latency (multicast to own delivery) us: .* p99 \([0-9.]*\) .*/\1/p' "$out")
-  A_FD=$(awk -v tok="token=$TIMEOUT_MS" '/knet token=/ {cur=$2} /node crash/ && cur==tok {print $(NF-1)}' "$out")
-  A_FD_DEFAULT=$(awk '/knet token=/ {cur=$2} /node crash/ && cur=="token=default" {print $(NF-1)}' "$out")
+  A_FD=$(awk -v tok="token=$TIMEOUT_MS" '/^ *knet token=/ {cur=$2} /^ *node crash/ && cur==tok {print $(NF-1)}' "$out")
+  A_FD_DEFAULT=$(awk '/^ *knet token=/ {cur=$2} /^ *node crash/ && cur=="token=default" {print $(NF-1)}' "$out")
   : "${A_T1:=nan}" "${A_TN:=nan}" "${A_MB:=nan}" "${A_P50:=nan}" "${A_P99:=nan}" "${A_FD:=nan}" "${A_FD_DEFAULT:=nan}"
   say "round $1 anchor: 64B 1 sender $A_T1 msgs/s, all $A_TN msgs/s, 1KiB $A_MB MB/s, latency p50 $A_P50 us p99 $A_P99 us," \
     "crash-to-view $A_FD ms (token $TIMEOUT_MS), $A_FD_DEFAULT ms (default token)"
