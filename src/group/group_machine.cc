@@ -13,7 +13,7 @@ GroupMachine::GroupMachine(Endpoint self, GroupConfig config, std::vector<std::u
 
 Result<std::unique_ptr<GroupMachine>> GroupMachine::create(Endpoint self, const GroupConfig& config, Rng rng,
                                                            std::unique_ptr<GroupApp> app, const ExtraLayers& extra) {
-  auto layers = make_layers(config.stack, LayerEnv{config.seeds, app.get(), config.restarted, &extra, config.bottom});
+  auto layers = make_layers(config.stack, LayerEnv{config.seeds, app.get(), config.restarted, &extra, config.bottom, config.layers});
   if (!layers) return layers.error();
   return std::unique_ptr<GroupMachine>(
       new GroupMachine(self, config, std::move(layers).value(), rng, std::move(app)));

@@ -67,6 +67,7 @@ GroupConfig config_of(const NodeOptions& options) {
   GroupConfig config;
   config.stack = options.stack;
   config.restarted = options.restarted;
+  config.layers = options.layers;
   for (const Peer& p : options.peers) config.seeds.push_back(p.id);
   if (find_peer(options.peers, options.id) == nullptr) config.seeds.push_back(options.id);
   return config;

@@ -28,22 +28,22 @@ namespace {
 
 const std::map<std::string, LayerFactory>& registry() {
   static const std::map<std::string, LayerFactory> table = {
-      {"batch", [](const LayerEnv&) { return std::make_unique<Batch>(); }},
+      {"batch", [](const LayerEnv& env) { return std::make_unique<Batch>(env.layers.batch); }},
       {"bottom", [](const LayerEnv& env) { return std::make_unique<Bottom>(env.bottom); }},
       {"chk_fifo", [](const LayerEnv&) { return std::make_unique<ChkFifo>(); }},
       {"chk_sync", [](const LayerEnv&) { return std::make_unique<ChkSync>(); }},
       {"chk_total", [](const LayerEnv&) { return std::make_unique<ChkTotal>(); }},
       {"delay", [](const LayerEnv&) { return std::make_unique<Delay>(); }},
       {"drop", [](const LayerEnv&) { return std::make_unique<Drop>(); }},
-      {"flow", [](const LayerEnv&) { return std::make_unique<Flow>(); }},
+      {"flow", [](const LayerEnv& env) { return std::make_unique<Flow>(env.layers.flow); }},
       {"frag", [](const LayerEnv&) { return std::make_unique<Frag>(); }},
       {"gmp", [](const LayerEnv& env) { return std::make_unique<Gmp>(Gmp::Options{.seeds = env.seeds, .restarted = env.restarted}, env.state); }},
-      {"mnak", [](const LayerEnv&) { return std::make_unique<Mnak>(); }},
+      {"mnak", [](const LayerEnv& env) { return std::make_unique<Mnak>(env.layers.mnak); }},
       {"pt2pt", [](const LayerEnv&) { return std::make_unique<Pt2pt>(); }},
       {"safe", [](const LayerEnv&) { return std::make_unique<Safe>(); }},
       {"stable", [](const LayerEnv&) { return std::make_unique<Stable>(); }},
-      {"suspect", [](const LayerEnv&) { return std::make_unique<Suspect>(); }},
-      {"total", [](const LayerEnv&) { return std::make_unique<Total>(); }},
+      {"suspect", [](const LayerEnv& env) { return std::make_unique<Suspect>(env.layers.suspect); }},
+      {"total", [](const LayerEnv& env) { return std::make_unique<Total>(env.layers.total); }},
   };
   return table;
 }

@@ -1,6 +1,7 @@
 #include "cohort/transport/udp_driver.h"
 
 #include <algorithm>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -123,6 +124,9 @@ void UdpMachineDriver::join(ChannelId id, bool on) {
   c->joined = on;
 }
 
+// The actions of a whole received batch are applied together: what the
+// machine sends in answer leaves in one sendmmsg, and a timer re-armed per
+// datagram is armed once.
 void UdpMachineDriver::receive_available(UdpSocket& socket, const Channel* channel) {
   for (int i = 0; i < kMaxBatchesPerEvent; ++i) {
     auto batch = socket.receive_batch(kReceiveBatch);
@@ -133,6 +137,8 @@ void UdpMachineDriver::receive_available(UdpSocket& socket, const Channel* chann
     // Another socket on this host may have joined the group; until the
     // machine joins, the channel's datagrams are not for it.
     if (channel != nullptr && !channel->joined) continue;
+    Actions actions;
+    TimePoint now = loop_.now();
     for (const Datagram& datagram : *batch) {
       if (channel != nullptr && datagram.peer == self_) {
         ++stats_.own_multicast_drops;
@@ -149,8 +155,9 @@ void UdpMachineDriver::receive_available(UdpSocket& socket, const Channel* chann
       }
       NodeId sender = from->second;
       Buffer bytes = tag_.empty() ? datagram.bytes : datagram.bytes.slice(tag_.size());
-      call([&](TimePoint now, Actions& actions) { machine_.on_packet(now, sender, bytes, actions); });
+      machine_.on_packet(now, sender, bytes, actions);
     }
+    apply(actions);
   }
 }
 
@@ -160,6 +167,18 @@ bool UdpMachineDriver::has_tag(const Buffer& bytes) const {
 
 void UdpMachineDriver::apply(Actions& actions) {
   std::vector<Datagram> outgoing;
+  // Only the last set or cancel of each key counts: a burst that re-arms one
+  // timer per message touches the loop's timer heap once.
+  std::vector<std::pair<TimerKey, std::optional<Duration>>> timers;
+  auto last_wins = [&](TimerKey key, std::optional<Duration> after) {
+    for (auto& t : timers) {
+      if (t.first == key) {
+        t.second = after;
+        return;
+      }
+    }
+    timers.emplace_back(key, after);
+  };
   for (Action& action : actions.take()) {
     if (auto* send = std::get_if<SendAction>(&action)) {
       auto to = peers_.find(send->to);
@@ -175,11 +194,18 @@ void UdpMachineDriver::apply(Actions& actions) {
     } else if (auto* leave = std::get_if<LeaveChannelAction>(&action)) {
       join(leave->channel, false);
     } else if (auto* set = std::get_if<SetTimerAction>(&action)) {
-      arm_timer(set->key, set->after);
+      last_wins(set->key, set->after);
     } else if (auto* cancel = std::get_if<CancelTimerAction>(&action)) {
-      cancel_timer(cancel->key);
+      last_wins(cancel->key, std::nullopt);
     } else if (auto* output = std::get_if<OutputAction>(&action); output != nullptr && on_output_) {
       on_output_(output->record);
+    }
+  }
+  for (const auto& [key, after] : timers) {
+    if (after) {
+      arm_timer(key, *after);
+    } else {
+      cancel_timer(key);
     }
   }
   std::span<const Datagram> pending(outgoing);

@@ -12,8 +12,13 @@
 #include <vector>
 
 #include "cohort/core/error.h"
+#include "cohort/group/layers/batch.h"
 #include "cohort/group/layers/bottom.h"
+#include "cohort/group/layers/flow.h"
 #include "cohort/group/layers/gmp.h"
+#include "cohort/group/layers/mnak.h"
+#include "cohort/group/layers/suspect.h"
+#include "cohort/group/layers/total.h"
 #include "cohort/group/properties.h"
 #include "cohort/group/stack.h"
 
@@ -38,19 +43,30 @@ class GroupApp : public StateHooks {
   virtual void on_suspect(const std::vector<Rank>& /*ranks*/, Actions& /*out*/) {}
 };
 
+// Tunables of the layers that have them, for whichever of them the stack
+// names; each defaults to the layer's own defaults.
+struct LayerOptions {
+  SuspectOptions suspect;
+  FlowOptions flow;
+  BatchOptions batch;
+  Total::Options total;
+  MnakOptions mnak;
+};
+
 struct GroupConfig {
   // Layer names, top to bottom ("bottom" is implied), or a property spec
   // "props:vsync:total:..." from which the layers are chosen (properties.h;
   // property_stack() writes one from a list).
   std::string stack = "mnak";
   // For stacks without a membership layer: the fixed view everyone starts in.
-  std::vector<Endpoint> static_members;
+  std::vector<Endpoint> static_members{};
   // For the membership layer: the nodes that may hold members of the group.
-  std::vector<NodeId> seeds;
+  std::vector<NodeId> seeds{};
   // For the membership layer: this process is a restart (Gmp::Options::restarted).
-  std::optional<bool> restarted;
+  std::optional<bool> restarted{};
   // How casts reach the other members: unicast fan-out or a multicast channel.
-  BottomOptions bottom = {};
+  BottomOptions bottom{};
+  LayerOptions layers{};  // {} initialisers: aggregates may leave these out
 };
 
 struct LayerEnv;
@@ -67,6 +83,7 @@ struct LayerEnv {
   std::optional<bool> restarted;
   const ExtraLayers* extra_layers = nullptr;
   BottomOptions bottom = {};
+  LayerOptions layers;
 };
 
 // Builds the layers a stack string (layer names or "props:...") names.

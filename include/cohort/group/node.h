@@ -32,6 +32,7 @@ struct NodeOptions {
   std::optional<Address> listen;      // unset: this node's entry in `peers`
   std::vector<Peer> peers;            // the nodes that may hold members (this one may be listed)
   bool restarted = false;             // a restart: must not bootstrap a primary view alone
+  LayerOptions layers{};              // failure-detector timeouts, flow window, batching, ...
   UdpOptions udp;
   Duration leave_timeout = std::chrono::seconds(3);
 };

@@ -12,6 +12,9 @@ namespace {
 enum Field : std::size_t { kKind = 0, kOrigin = 1, kSeq = 2 };
 enum Kind : std::uint64_t { kData = 1, kRetrans = 2, kNak = 3, kStatus = 4 };
 enum TimerKey : std::uint32_t { kRepairTimer = 1, kStatusTimer = 2 };
+// Gaps asked for in one repair pass per origin: under bursty loss many gaps
+// are open at once, and one NAK per pass would repair them one by one.
+constexpr std::size_t kMaxNakRanges = 32;
 
 }  // namespace
 
@@ -218,12 +221,11 @@ void Mnak::repair(LayerContext& ctx) {
   if (gaps) arm_repair(ctx);
 }
 
+// Asks for every gap below the highest cast buffered beyond one (all of them
+// are known lost or late), at most kMaxNakRanges per pass; the range after
+// the last buffered cast only once nothing is buffered, as before.
 void Mnak::send_nak(Rank origin, LayerContext& ctx) {
   Origin& o = origins_[origin];
-  const std::uint64_t first = o.delivered + 1;
-  const std::uint64_t last =
-      std::min(o.ahead.empty() ? o.known : o.ahead.begin()->first - 1, limit(origin));
-  const std::uint64_t count = std::min<std::uint64_t>(last - first + 1, options_.max_nak_range);
   Rank to = origin;
   if (!cut_.empty() || origin == me_) {
     // The origin may be gone: ask a random other member; retries spread out.
@@ -231,6 +233,25 @@ void Mnak::send_nak(Rank origin, LayerContext& ctx) {
     to = static_cast<Rank>(ctx.rng().below(origins_.size() - 1));
     if (to >= me_) ++to;
   }
+  std::uint64_t first = o.delivered + 1;
+  std::size_t ranges = 0;
+  for (auto it = o.ahead.begin(); it != o.ahead.end() && ranges < kMaxNakRanges; ++it) {
+    if (it->first > first) {
+      nak_range(origin, to, first, std::min(it->first - 1, limit(origin)), ctx);
+      ++ranges;
+    }
+    first = it->first + 1;
+  }
+  if (o.ahead.empty()) nak_range(origin, to, first, std::min(o.known, limit(origin)), ctx);
+  o.attempts = std::min<std::uint32_t>(o.attempts + 1, 16);
+  const Duration backoff = std::min<Duration>(options_.nak_delay * (std::int64_t{1} << o.attempts),
+                                              options_.nak_backoff_max);
+  o.next_nak = ctx.now() + jitter(backoff, ctx);
+}
+
+void Mnak::nak_range(Rank origin, Rank to, std::uint64_t first, std::uint64_t last, LayerContext& ctx) {
+  if (last < first) return;
+  const std::uint64_t count = std::min<std::uint64_t>(last - first + 1, options_.max_nak_range);
   Msg nak;
   nak.kind = Msg::Kind::send;
   nak.peer = to;
@@ -244,10 +265,6 @@ void Mnak::send_nak(Rank origin, LayerContext& ctx) {
   nak.payload = w.finish();
   ctx.down(std::move(nak));
   ++stats_.naks_sent;
-  o.attempts = std::min<std::uint32_t>(o.attempts + 1, 16);
-  const Duration backoff = std::min<Duration>(options_.nak_delay * (std::int64_t{1} << o.attempts),
-                                              options_.nak_backoff_max);
-  o.next_nak = ctx.now() + jitter(backoff, ctx);
 }
 
 void Mnak::send_status(LayerContext& ctx) {

@@ -72,6 +72,7 @@ class Mnak final : public Layer {
   std::uint64_t limit(Rank origin) const;
   void repair(LayerContext& ctx);
   void send_nak(Rank origin, LayerContext& ctx);
+  void nak_range(Rank origin, Rank to, std::uint64_t first, std::uint64_t last, LayerContext& ctx);
   void send_status(LayerContext& ctx);
   const Msg* find(Rank origin, std::uint64_t seq) const;
   Duration jitter(Duration base, LayerContext& ctx) const;
