@@ -73,6 +73,7 @@ class Scenario {
   }
 
   GroupScenarioResult run() {
+    sim_.keep_trace(options_.keep_trace);
     sim_.network().set_default(random_link());
     sim_.start();
     schedule_casts();
@@ -152,6 +153,7 @@ class Scenario {
         std::vector<std::vector<NodeId>> sides(2);
         for (NodeId x = 0; x < n; ++x) sides[rng.below(2)].push_back(x);
         sim_.network().partition(sides);
+        sim_.annotate(fmt::format("partition {} | {}", fmt::join(sides[0], ","), fmt::join(sides[1], ",")));
         ++result_.partitions;
         break;
       }
@@ -160,12 +162,14 @@ class Scenario {
         auto b = static_cast<NodeId>(rng.below(n));
         if (a != b) {
           sim_.network().block(a, b);
+          sim_.annotate(fmt::format("block {}->{}", a, b));
           ++result_.one_way;
         }
         break;
       }
       case 2:
         sim_.network().heal();
+        sim_.annotate("heal");
         ++result_.heals;
         break;
       case 3: {
@@ -216,6 +220,7 @@ class Scenario {
       for (const std::string& v : p.violations) result_.violations.push_back(p.name + ": " + v);
     }
     result_.packets = sim_.stats().packets_sent;
+    result_.trace = sim_.trace();
   }
 
   GroupScenarioOptions options_;

@@ -84,7 +84,7 @@ int run_sweep(std::uint64_t first, std::uint64_t count, const ScenarioOptions& o
 
 struct GroupArgs {
   std::uint64_t seed = 0, first = 0, count = 0;
-  bool history = false, no_faults = false;
+  bool history = false, trace = false, no_faults = false;
   cohort::group::GroupScenarioOptions options;
 };
 
@@ -94,10 +94,12 @@ int run_group(const GroupArgs& args, bool sweep) {
   cohort::group::GroupScenarioOptions options = args.options;
   options.faults = !args.no_faults;
   options.keep_history = args.history;
+  options.keep_trace = args.trace;
   std::size_t failed = 0, casts = 0, deliveries = 0, views = 0;
   int crashes = 0, partitions = 0, one_way = 0;
   for (std::uint64_t seed = first; seed < first + count; ++seed) {
     auto r = cohort::group::run_group_scenario(seed, options);
+    std::fputs(r.trace.c_str(), stdout);
     for (const auto& line : r.history) fmt::print("{}\n", line);
     casts += r.check.casts;
     deliveries += r.check.deliveries;
@@ -154,6 +156,8 @@ int main(int argc, char** argv) {
   grp->add_flag("--no-total", [&](std::int64_t) { g.options.total_order = false; }, "Do not check total order");
   grp->add_flag("--no-faults", g.no_faults, "No partitions or crashes");
   grp->add_flag("--history", g.history, "Print every member's history (JSON lines) of a single seed")->needs(gseed);
+  grp->add_flag("--trace", g.trace, "Print the simulator's event trace (faults, packets, timers, outputs) of a single seed")
+      ->needs(gseed);
 
   CLI11_PARSE(app, argc, argv);
   if (*grp) return run_group(g, static_cast<bool>(*gseeds));

@@ -28,6 +28,7 @@ struct GroupScenarioOptions {
   bool faults = true;
   bool total_order = true;
   bool keep_history = false;
+  bool keep_trace = false;  // the simulator's event trace, faults included
 };
 
 struct GroupScenarioResult {
@@ -38,6 +39,7 @@ struct GroupScenarioResult {
   int crashes = 0, restarts = 0, partitions = 0, one_way = 0, heals = 0;
   std::uint64_t packets = 0;
   std::vector<std::string> history;  // JSON lines, if kept
+  std::string trace;                  // if kept
   bool ok() const { return violations.empty(); }
 };
 

@@ -51,6 +51,8 @@ class Simulator {
 
   // Keeps the full text trace (not only its hash); for replaying a seed.
   void keep_trace(bool keep) { keep_trace_ = keep; }
+  // Adds a scenario's line (a fault it injected) to the trace.
+  void annotate(const std::string& what) { note("scenario", 0, what); }
 
   Network& network() { return network_; }
   // The scenario's own generator, derived from the seed.

@@ -2,9 +2,13 @@
 
 #include <algorithm>
 
+#include <cstdio>
+#include <cstdlib>
 namespace cohort::group {
 
 namespace {
+bool dbg_on() { static bool on = std::getenv("GMPDBG") != nullptr; return on; }
+#define DBG(ctx, ...) do { if (dbg_on()) { std::fprintf(stderr, "%lld %s ", static_cast<long long>((ctx).now().time_since_epoch().count()/1000000), (ctx).self().to_string().c_str()); std::fprintf(stderr, __VA_ARGS__); std::fprintf(stderr, "\n"); } } while (0)
 
 enum class Kind : std::uint8_t {
   alive = 1, flush = 2, flush_ok = 3, cut = 4, cut_ok = 5, install = 6, install_ok = 7, suspect = 8, leave = 9,
@@ -19,6 +23,17 @@ void put(ByteWriter& w, const Endpoint& e) { w.u32(e.node); w.u32(e.incarnation)
 Endpoint get_endpoint(ByteReader& r) { Endpoint e; e.node = r.u32(); e.incarnation = r.u32(); return e; }
 void put(ByteWriter& w, const ViewId& id) { w.u32(id.ltime); put(w, id.coordinator); }
 ViewId get_view_id(ByteReader& r) { ViewId id; id.ltime = r.u32(); id.coordinator = get_endpoint(r); return id; }
+void put_view_ids(ByteWriter& w, const std::vector<ViewId>& ids) {
+  w.u16(static_cast<std::uint16_t>(ids.size()));
+  for (const ViewId& id : ids) put(w, id);
+}
+std::vector<ViewId> get_view_ids(ByteReader& r) {
+  std::size_t n = r.u16();
+  if (n > kMaxList) r.fail(Errc::too_large, "view id list too long");
+  std::vector<ViewId> out;
+  for (std::size_t i = 0; i < n && !r.failed(); ++i) out.push_back(get_view_id(r));
+  return out;
+}
 void put(ByteWriter& w, const Gmp::Proposal& p) { w.u32(p.ltime); put(w, p.coordinator); }
 Gmp::Proposal get_proposal(ByteReader& r) { Gmp::Proposal p; p.ltime = r.u32(); p.coordinator = get_endpoint(r); return p; }
 
@@ -52,14 +67,13 @@ ByteWriter message(Kind kind) {
   return w;
 }
 
-// More than half of `reference`'s nodes are among `members`.
+// More than half of `reference`'s endpoints are among `members`. Endpoints,
+// not nodes: a restarted incarnation remembers nothing of the views its
+// node was in, so it cannot stand in for its predecessor's vote.
 bool majority_of(const std::vector<Endpoint>& reference, const std::set<Endpoint>& members) {
   if (reference.empty()) return true;
   std::size_t present = 0;
-  for (const Endpoint& r : reference) {
-    present += static_cast<std::size_t>(std::any_of(members.begin(), members.end(),
-                                                    [&](const Endpoint& m) { return m.node == r.node; }));
-  }
+  for (const Endpoint& r : reference) present += members.count(r);
   return 2 * present > reference.size();
 }
 
@@ -238,6 +252,7 @@ void Gmp::down_event(const Event& event, LayerContext& ctx) {
 
 void Gmp::up_event(const Event& event, LayerContext& ctx) {
   if (const auto* s = std::get_if<SuspectEvent>(&event)) {
+    { std::string m; for (auto r : s->ranks) m += std::to_string(r) + " "; DBG(ctx, "suspect event %s", m.c_str()); }
     std::vector<Endpoint> news;
     for (Rank r : s->ranks) {
       if (r < view_->size() && view_->members[r] != ctx.self() && suspected_.insert(view_->members[r]).second) {
@@ -279,8 +294,9 @@ void Gmp::on_flush(const Endpoint& from, ByteReader& in, LayerContext& ctx) {
   if (!in.finish().ok() || p.coordinator != from) return;
   if (std::find(members.begin(), members.end(), ctx.self()) == members.end()) return;
   max_ltime_ = std::max(max_ltime_, p.ltime);
-  if (accepted_ && p < *accepted_) return;
+  if (accepted_ && p < *accepted_) { DBG(ctx, "ignore flush %u:%s from %s (accepted %u:%s)", p.ltime, p.coordinator.to_string().c_str(), from.to_string().c_str(), accepted_->ltime, accepted_->coordinator.to_string().c_str()); return; }
   if (!accepted_ || p != *accepted_) {
+    DBG(ctx, "accept flush %u:%s", p.ltime, p.coordinator.to_string().c_str());
     if (!accepted_) ctx.up(BlockEvent{});
     accepted_ = p;
     accepted_from_ = from;
@@ -349,6 +365,7 @@ void Gmp::on_install(const Endpoint& from, ByteReader& in, LayerContext& ctx) {
   view->primary = in.u8() != 0;
   view->left = get_endpoints(in);
   view->joined = get_endpoints(in);
+  view->previous = get_view_ids(in);
   std::optional<Buffer> state;
   if (in.u8() != 0) state = in.blob_slice(kMaxState);
   if (!in.finish().ok()) return;
@@ -378,6 +395,7 @@ void Gmp::install(std::shared_ptr<View> view, const std::optional<Buffer>& state
 }
 
 void Gmp::install_local(std::shared_ptr<View> view, LayerContext& ctx) {
+  DBG(ctx, "install %s", view->id.to_string().c_str());
   max_ltime_ = std::max(max_ltime_, view->id.ltime);
   if (view->primary) {
     primary_.last = view->id;
@@ -397,6 +415,7 @@ void Gmp::install_local(std::shared_ptr<View> view, LayerContext& ctx) {
 }
 
 void Gmp::abandon_proposal(LayerContext& ctx) {
+  DBG(ctx, "abandon %u:%s", accepted_->ltime, accepted_->coordinator.to_string().c_str());
   if (accepted_from_ != ctx.self() && view_->contains(accepted_from_)) suspected_.insert(accepted_from_);
   accepted_.reset();
   cut_.reset();
@@ -459,6 +478,7 @@ void Gmp::on_alive(const Endpoint& from, ByteReader& in, LayerContext& ctx) {
   std::vector<Endpoint> their_members = get_endpoints(in);
   if (!in.finish().ok() || their_view == view_->id) return;
   max_ltime_ = std::max(max_ltime_, their_view.ltime);
+  DBG(ctx, "alive from %s view %s acting=%d accepted=%d flush=%d", from.to_string().c_str(), their_view.to_string().c_str(), acting_coordinator(ctx), accepted_.has_value(), flush_ != nullptr);
   if (!acting_coordinator(ctx) || accepted_ || flush_) return;
   if (from < ctx.self()) return;  // the lower coordinator merges; it will hear our gossip
   std::set<Endpoint> members = desired_members();
@@ -477,6 +497,7 @@ void Gmp::start_flush(std::set<Endpoint> members, LayerContext& ctx) {
   flush_->members = std::move(members);
   flush_->phase_started = ctx.now();
   flush_->my_old_view = view_->id;
+  { std::string m; for (auto& e : flush_->members) m += e.to_string() + " "; DBG(ctx, "start flush %u members %s", flush_->proposal.ltime, m.c_str()); }
   send_phase_messages(ctx);
 }
 
@@ -503,6 +524,7 @@ void Gmp::send_phase_messages(LayerContext& ctx) {
       w.u8(f.view->primary ? 1 : 0);
       put_endpoints(w, f.view->left);
       put_endpoints(w, f.view->joined);
+      put_view_ids(w, f.view->previous);
       bool joiner = f.reports[e].view != f.my_old_view;
       w.u8(joiner && f.state ? 1 : 0);
       if (joiner && f.state) w.blob(*f.state);
@@ -544,6 +566,7 @@ void Gmp::flush_progress(LayerContext& ctx) {
     return;
   }
   f.answered.clear();
+  DBG(ctx, "flush %u phase %d done", f.proposal.ltime, static_cast<int>(f.phase));
   f.phase_started = ctx.now();
   if (f.phase == Flush::Phase::flushing) {
     finish_flushing();
@@ -565,6 +588,7 @@ void Gmp::flush_progress(LayerContext& ctx) {
       if (final_set.count(e) != 0 && r.view != f.my_old_view) view->joined.push_back(e);
     }
     view->left.assign(left.begin(), left.end());
+    for (const Endpoint& m : view->members) view->previous.push_back(f.reports[m].view);
     f.view = view;
     if (state_ != nullptr && !view->joined.empty()) f.state = state_->snapshot();
     f.phase = Flush::Phase::installing;
@@ -613,14 +637,16 @@ void Gmp::retry(LayerContext& ctx) {
   Flush& f = *flush_;
   if (ctx.now() - f.phase_started > options_.flush_timeout) {
     if (f.phase == Flush::Phase::installing) {
+      DBG(ctx, "install phase timeout");
       flush_.reset();
       reconsider(ctx);
       return;
     }
+    DBG(ctx, "flush timeout phase %d", static_cast<int>(f.phase));
     std::unique_ptr<Flush> old = std::move(flush_);
     std::set<Endpoint> responsive = old->answered;  // start again without the silent ones
     for (const Endpoint& e : old->members) {
-      if (responsive.count(e) == 0 && view_->contains(e)) suspected_.insert(e);
+      if (responsive.count(e) == 0) suspected_.insert(e);
     }
     responsive.insert(ctx.self());
     start_flush(responsive, ctx);
