@@ -1,6 +1,7 @@
 #include "cohort/group/layers/gmp.h"
 
 #include <algorithm>
+#include <tuple>
 
 #include <cstdio>
 #include <cstdlib>
@@ -83,9 +84,7 @@ struct Gmp::Report {
   ViewId view;
   std::vector<Endpoint> view_members;
   std::vector<std::uint64_t> delivered;
-  ViewId last_primary;
-  std::vector<Endpoint> last_primary_members;
-  std::vector<AmbiguousView> ambiguous;
+  PrimaryKnowledge primary;
 };
 
 struct Gmp::Flush {
@@ -98,7 +97,11 @@ struct Gmp::Flush {
   TimePoint phase_started{};
   std::map<ViewId, std::vector<std::uint64_t>> cuts;
   std::vector<Endpoint> final_members;
+  ViewId view_id;
   bool primary = false;
+  // A member that installed the last primary view: it installs a new primary
+  // view before anyone else, so consecutive primary views share an installer.
+  std::optional<Endpoint> anchor;
   std::shared_ptr<View> view;
   std::optional<Buffer> state;
   ViewId my_old_view;
@@ -163,7 +166,9 @@ void Gmp::on_control(const Endpoint& from, const Buffer& body, LayerContext& ctx
     case Kind::cut_ok:
     case Kind::install_ok: {
       Proposal p = get_proposal(in);
-      if (in.finish().ok() && flush_ && flush_->proposal == p) flush_->answered.insert(from);
+      // A late duplicate of a CUT_OK must not pass for an INSTALL_OK.
+      Flush::Phase phase = kind == Kind::cut_ok ? Flush::Phase::cutting : Flush::Phase::installing;
+      if (in.finish().ok() && flush_ && flush_->proposal == p && flush_->phase == phase) flush_->answered.insert(from);
       flush_progress(ctx);
       break;
     }
@@ -294,11 +299,13 @@ void Gmp::on_flush(const Endpoint& from, ByteReader& in, LayerContext& ctx) {
   if (!in.finish().ok() || p.coordinator != from) return;
   if (std::find(members.begin(), members.end(), ctx.self()) == members.end()) return;
   max_ltime_ = std::max(max_ltime_, p.ltime);
-  if (accepted_ && p < *accepted_) { DBG(ctx, "ignore flush %u:%s from %s (accepted %u:%s)", p.ltime, p.coordinator.to_string().c_str(), from.to_string().c_str(), accepted_->ltime, accepted_->coordinator.to_string().c_str()); return; }
+  if (max_accepted_ && p <= *max_accepted_ && p != accepted_) { DBG(ctx, "ignore flush %u:%s from %s (accepted %u:%s)", p.ltime, p.coordinator.to_string().c_str(), from.to_string().c_str(), accepted_->ltime, accepted_->coordinator.to_string().c_str()); return; }
   if (!accepted_ || p != *accepted_) {
     DBG(ctx, "accept flush %u:%s", p.ltime, p.coordinator.to_string().c_str());
     if (!accepted_) ctx.up(BlockEvent{});
+    if (p.coordinator != ctx.self()) flush_.reset();  // ours can no longer complete
     accepted_ = p;
+    max_accepted_ = p;
     accepted_from_ = from;
     accepted_at_ = ctx.now();
     cut_.reset();
@@ -315,9 +322,10 @@ void Gmp::send_flush_ok(LayerContext& ctx) {
   put_counts(w, delivered_);
   put(w, primary_.last);
   put_endpoints(w, primary_.last_members);
+  w.u8(primary_.installed ? 1 : 0);
   w.u16(static_cast<std::uint16_t>(primary_.ambiguous.size()));
   for (const AmbiguousView& a : primary_.ambiguous) {
-    w.u32(a.ltime);
+    put(w, a.id);
     put_endpoints(w, a.members);
   }
   send_control(accepted_from_, w.finish(), ctx);
@@ -328,6 +336,7 @@ void Gmp::on_cut(ByteReader& in, LayerContext& ctx) {
   std::vector<std::uint64_t> cut = get_counts(in);
   std::vector<Endpoint> final_members = get_endpoints(in);
   bool primary = in.u8() != 0;
+  ViewId view_id = get_view_id(in);
   if (!in.finish().ok() || !accepted_ || p != *accepted_ || cut.size() != delivered_.size()) return;
   for (std::size_t r = 0; r < cut.size(); ++r) {
     if (cut[r] < delivered_[r]) return;  // cannot be: we reported at least this much
@@ -335,7 +344,7 @@ void Gmp::on_cut(ByteReader& in, LayerContext& ctx) {
   if (!cut_) {
     cut_ = cut;
     if (primary) {  // it may be installed without us: remember it
-      primary_.ambiguous.push_back(AmbiguousView{p.ltime, final_members});
+      primary_.ambiguous.push_back(AmbiguousView{view_id, final_members});
     }
     ctx.down(CutEvent{cut});
   }
@@ -400,6 +409,7 @@ void Gmp::install_local(std::shared_ptr<View> view, LayerContext& ctx) {
   if (view->primary) {
     primary_.last = view->id;
     primary_.last_members = view->members;
+    primary_.installed = true;
     primary_.ambiguous.clear();
   }
   view_ = view;
@@ -465,6 +475,8 @@ void Gmp::gossip(LayerContext& ctx) {
   ByteWriter w = message(Kind::alive);
   put(w, view_->id);
   put_endpoints(w, view_->members);
+  w.u8(primary_.installed ? 1 : 0);
+  put(w, primary_.last);
   Buffer body = w.finish();
   for (NodeId node : options_.seeds) {
     bool member = std::any_of(view_->members.begin(), view_->members.end(),
@@ -476,11 +488,18 @@ void Gmp::gossip(LayerContext& ctx) {
 void Gmp::on_alive(const Endpoint& from, ByteReader& in, LayerContext& ctx) {
   ViewId their_view = get_view_id(in);
   std::vector<Endpoint> their_members = get_endpoints(in);
+  bool their_installed = in.u8() != 0;
+  ViewId their_primary = get_view_id(in);
   if (!in.finish().ok() || their_view == view_->id) return;
   max_ltime_ = std::max(max_ltime_, their_view.ltime);
   DBG(ctx, "alive from %s view %s acting=%d accepted=%d flush=%d", from.to_string().c_str(), their_view.to_string().c_str(), acting_coordinator(ctx), accepted_.has_value(), flush_ != nullptr);
   if (!acting_coordinator(ctx) || accepted_ || flush_) return;
-  if (from < ctx.self()) return;  // the lower coordinator merges; it will hear our gossip
+  // One side merges, the other waits for its FLUSH: the coordinator that
+  // installed the newer primary view (it can then install the merged view
+  // first, see decide_primary), else the lower one.
+  auto mine = std::make_tuple(primary_.installed, primary_.last, from);
+  auto theirs = std::make_tuple(their_installed, their_primary, ctx.self());
+  if (mine < theirs) return;
   std::set<Endpoint> members = desired_members();
   for (const Endpoint& e : their_members) {
     // A member that moved on from our view shows up with a new incarnation or in their view: theirs wins.
@@ -505,6 +524,7 @@ void Gmp::send_phase_messages(LayerContext& ctx) {
   Flush& f = *flush_;
   for (const Endpoint& e : f.members) {
     if (f.answered.count(e) != 0) continue;
+    if (f.phase == Flush::Phase::installing && f.anchor && e != *f.anchor) continue;
     ByteWriter w(64);
     if (f.phase == Flush::Phase::flushing) {
       w = message(Kind::flush);
@@ -516,6 +536,7 @@ void Gmp::send_phase_messages(LayerContext& ctx) {
       put_counts(w, f.cuts[f.reports[e].view]);
       put_endpoints(w, f.final_members);
       w.u8(f.primary ? 1 : 0);
+      put(w, f.view_id);
     } else {
       w = message(Kind::install);
       put(w, f.proposal);
@@ -539,12 +560,13 @@ void Gmp::on_flush_ok(const Endpoint& from, ByteReader& in) {
   r.view = get_view_id(in);
   r.view_members = get_endpoints(in);
   r.delivered = get_counts(in);
-  r.last_primary = get_view_id(in);
-  r.last_primary_members = get_endpoints(in);
+  r.primary.last = get_view_id(in);
+  r.primary.last_members = get_endpoints(in);
+  r.primary.installed = in.u8() != 0;
   std::size_t n = in.u16();
   for (std::size_t i = 0; i < n && i < kMaxList && !in.failed(); ++i) {
-    std::uint32_t ltime = in.u32();
-    r.ambiguous.push_back(AmbiguousView{ltime, get_endpoints(in)});
+    ViewId id = get_view_id(in);
+    r.primary.ambiguous.push_back(AmbiguousView{id, get_endpoints(in)});
   }
   if (!in.finish().ok() || !flush_ || flush_->proposal != p || flush_->phase != Flush::Phase::flushing) return;
   if (r.delivered.size() != r.view_members.size()) return;
@@ -561,6 +583,10 @@ void Gmp::on_flush_ok(const Endpoint& from, ByteReader& in) {
 void Gmp::flush_progress(LayerContext& ctx) {
   if (!flush_) return;
   Flush& f = *flush_;
+  if (f.phase == Flush::Phase::installing && f.anchor && f.answered.count(*f.anchor) != 0) {
+    f.anchor.reset();  // the anchor installed: now everyone may
+    send_phase_messages(ctx);
+  }
   if (f.answered.size() < f.members.size()) {
     if (f.phase == Flush::Phase::flushing) send_phase_messages(ctx);  // to members just added
     return;
@@ -569,28 +595,10 @@ void Gmp::flush_progress(LayerContext& ctx) {
   DBG(ctx, "flush %u phase %d done", f.proposal.ltime, static_cast<int>(f.phase));
   f.phase_started = ctx.now();
   if (f.phase == Flush::Phase::flushing) {
-    finish_flushing();
+    finish_flushing(ctx);
     f.phase = Flush::Phase::cutting;
   } else if (f.phase == Flush::Phase::cutting) {
-    auto view = std::make_shared<View>();
-    std::uint32_t ltime = f.proposal.ltime;
-    for (const auto& [e, r] : f.reports) ltime = std::max(ltime, r.view.ltime + 1);
-    max_ltime_ = std::max(max_ltime_, ltime);
-    view->id = ViewId{ltime, ctx.self()};
-    view->members = f.final_members;
-    view->primary = f.primary;
-    std::set<Endpoint> final_set(f.final_members.begin(), f.final_members.end());
-    std::set<Endpoint> left;
-    for (const auto& [e, r] : f.reports) {
-      for (const Endpoint& m : r.view_members) {
-        if (final_set.count(m) == 0) left.insert(m);
-      }
-      if (final_set.count(e) != 0 && r.view != f.my_old_view) view->joined.push_back(e);
-    }
-    view->left.assign(left.begin(), left.end());
-    for (const Endpoint& m : view->members) view->previous.push_back(f.reports[m].view);
-    f.view = view;
-    if (state_ != nullptr && !view->joined.empty()) f.state = state_->snapshot();
+    make_view();
     f.phase = Flush::Phase::installing;
   } else {
     flush_.reset();  // everyone installed
@@ -599,33 +607,84 @@ void Gmp::flush_progress(LayerContext& ctx) {
   send_phase_messages(ctx);
 }
 
-void Gmp::finish_flushing() {
+void Gmp::make_view() {
+  Flush& f = *flush_;
+  auto view = std::make_shared<View>();
+  view->id = f.view_id;
+  view->members = f.final_members;
+  view->primary = f.primary;
+  std::set<Endpoint> final_set(f.final_members.begin(), f.final_members.end());
+  std::set<Endpoint> left;
+  for (const auto& [e, r] : f.reports) {
+    for (const Endpoint& m : r.view_members) {
+      if (final_set.count(m) == 0) left.insert(m);
+    }
+    if (final_set.count(e) != 0 && r.view != f.my_old_view) view->joined.push_back(e);
+  }
+  view->left.assign(left.begin(), left.end());
+  for (const Endpoint& m : view->members) view->previous.push_back(f.reports[m].view);
+  f.view = view;
+  if (state_ != nullptr && !view->joined.empty()) f.state = state_->snapshot();
+}
+
+void Gmp::finish_flushing(LayerContext& ctx) {
   Flush& f = *flush_;
   std::map<ViewId, std::vector<std::uint64_t>> cuts;
-  ViewId newest_primary;
-  std::vector<Endpoint> newest_members;  // empty: nobody here remembers a primary view
+  std::uint32_t ltime = f.proposal.ltime;
   for (const auto& [e, r] : f.reports) {
     auto& cut = cuts[r.view];
     if (cut.empty()) cut.assign(r.delivered.size(), 0);
     for (std::size_t i = 0; i < cut.size() && i < r.delivered.size(); ++i) cut[i] = std::max(cut[i], r.delivered[i]);
-    if (!r.last_primary_members.empty() && (newest_members.empty() || r.last_primary > newest_primary)) {
-      newest_primary = r.last_primary;
-      newest_members = r.last_primary_members;
-    }
+    ltime = std::max(ltime, r.view.ltime + 1);
   }
   f.cuts = std::move(cuts);
+  max_ltime_ = std::max(max_ltime_, ltime);
+  f.view_id = ViewId{ltime, ctx.self()};
   std::set<Endpoint> final_set;
   for (const Endpoint& e : f.members) {
     if (leaving_.count(e) == 0) final_set.insert(e);
   }
   f.final_members.assign(final_set.begin(), final_set.end());
-  bool primary = !newest_members.empty() && majority_of(newest_members, final_set);
+  decide_primary(final_set, ctx);
+}
+
+// Dynamic linear voting, made checkable: the new view is primary if it holds
+// a majority of the newest primary view a member here installed (or of the
+// seeds, before any), and no newer primary view may have been installed
+// without us. A newer one a member agreed to at the cut is harmless only if
+// its coordinator is here: it gave it up when it joined this flush, and had
+// it installed it, it would be that coordinator's last primary view.
+void Gmp::decide_primary(const std::set<Endpoint>& final_set, LayerContext& ctx) {
+  Flush& f = *flush_;
+  const PrimaryKnowledge* newest = nullptr;
   for (const auto& [e, r] : f.reports) {
-    for (const auto& [ltime, members] : r.ambiguous) {
-      if (ltime > newest_primary.ltime) primary = primary && majority_of(members, final_set);
+    if (r.primary.last_members.empty()) continue;
+    if (newest == nullptr || r.primary.last > newest->last) newest = &r.primary;
+  }
+  f.primary = newest != nullptr && !final_set.empty() && majority_of(newest->last_members, final_set);
+  for (const auto& [e, r] : f.reports) {
+    for (const AmbiguousView& a : r.primary.ambiguous) {
+      bool newer = newest == nullptr || a.id.ltime > newest->last.ltime;
+      if (newer && f.reports.count(a.id.coordinator) == 0) f.primary = false;
     }
   }
-  f.primary = primary && !final_set.empty();
+  f.anchor.reset();
+  if (!f.primary || !newest->installed) return;
+  // Members of our old view install with us, not before (joiners must not:
+  // they restore our state, which we record only on installing).
+  auto installed_it = [&](const Endpoint& e) {
+    const Report& r = f.reports[e];
+    return final_set.count(e) != 0 && r.view == f.my_old_view && r.primary.installed &&
+           r.primary.last == newest->last;
+  };
+  if (installed_it(ctx.self())) return;  // we install first anyway
+  for (const auto& [e, r] : f.reports) {
+    if (installed_it(e)) {
+      f.anchor = e;
+      return;
+    }
+  }
+  f.primary = false;  // no one here can install it first
 }
 
 void Gmp::retry(LayerContext& ctx) {

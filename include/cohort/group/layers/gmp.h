@@ -71,17 +71,18 @@ class Gmp final : public Layer {
     Endpoint coordinator;
     auto operator<=>(const Proposal&) const = default;
   };
-  // What a member knows of primary views: the last installed and any it
-  // agreed to that may have been installed elsewhere.
-  // A primary proposal this member agreed to at the cut, identified by the
-  // proposal's ltime: it may have been installed without us.
+  // A primary view this member agreed to at the cut: it may have been
+  // installed without us.
   struct AmbiguousView {
-    std::uint32_t ltime = 0;
+    ViewId id;
     std::vector<Endpoint> members;
   };
+  // What a member knows of primary views: the last it installed (or, before
+  // any, the seeds that may bootstrap one) and those it agreed to since.
   struct PrimaryKnowledge {
     ViewId last;
     std::vector<Endpoint> last_members;
+    bool installed = false;  // `last` is a view this member installed
     std::vector<AmbiguousView> ambiguous;
   };
   ~Gmp() override;
@@ -107,7 +108,9 @@ class Gmp final : public Layer {
   void on_flush_ok(const Endpoint& from, ByteReader& in);
   void start_flush(std::set<Endpoint> members, LayerContext& ctx);
   void flush_progress(LayerContext& ctx);
-  void finish_flushing();
+  void finish_flushing(LayerContext& ctx);
+  void decide_primary(const std::set<Endpoint>& final_set, LayerContext& ctx);
+  void make_view();
   void send_phase_messages(LayerContext& ctx);
   void retry(LayerContext& ctx);
   bool acting_coordinator(const LayerContext& ctx) const;
@@ -129,6 +132,9 @@ class Gmp final : public Layer {
   bool left_ = false;
   // member: the proposal we agreed to (blocked while set)
   std::optional<Proposal> accepted_;
+  // The highest proposal ever agreed to: never go back to a lower one, or a
+  // member could help install two concurrent primary views.
+  std::optional<Proposal> max_accepted_;
   Endpoint accepted_from_;
   TimePoint accepted_at_{};
   std::optional<std::vector<std::uint64_t>> cut_;
