@@ -96,7 +96,7 @@ int run_group(const GroupArgs& args, bool sweep) {
   options.keep_history = args.history;
   options.keep_trace = args.trace;
   std::size_t failed = 0, casts = 0, deliveries = 0, views = 0;
-  int crashes = 0, partitions = 0, one_way = 0;
+  int crashes = 0, partitions = 0, one_way = 0, sequencer = 0, in_view_change = 0, late_joins = 0;
   for (std::uint64_t seed = first; seed < first + count; ++seed) {
     auto r = cohort::group::run_group_scenario(seed, options);
     std::fputs(r.trace.c_str(), stdout);
@@ -107,6 +107,9 @@ int run_group(const GroupArgs& args, bool sweep) {
     crashes += r.crashes;
     partitions += r.partitions;
     one_way += r.one_way;
+    sequencer += r.sequencer_crashes;
+    in_view_change += r.view_change_crashes;
+    late_joins += r.late_joins;
     if (r.ok()) continue;
     ++failed;
     fmt::print("seed {} FAILED ({} nodes):\n", seed, r.nodes);
@@ -114,8 +117,9 @@ int run_group(const GroupArgs& args, bool sweep) {
     fmt::print("  reproduce with: {}\n", cohort::group::group_replay_command(seed, options.stack));
   }
   fmt::print("stack {}: seeds {}..{}: {} runs, {} failed\n", options.stack, first, first + count - 1, count, failed);
-  fmt::print("  {} casts, {} deliveries, {} views checked; {} crashes, {} partitions, {} one-way link failures\n",
-             casts, deliveries, views, crashes, partitions, one_way);
+  fmt::print("  {} casts, {} deliveries, {} views checked; {} crashes ({} of the sequencer, {} during a view "
+             "change), {} partitions, {} one-way link failures, {} late joins\n",
+             casts, deliveries, views, crashes, sequencer, in_view_change, partitions, one_way, late_joins);
   fmt::print("  checked: view agreement and order, primary chain, virtual synchrony, integrity, no duplicates, "
              "FIFO, self-delivery, {}state transfer, liveness\n", options.total_order ? "total order, " : "");
   return failed == 0 ? 0 : 1;

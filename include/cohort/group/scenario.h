@@ -37,6 +37,9 @@ struct GroupScenarioResult {
   HistoryCheck check;
   std::vector<std::string> violations;  // flattened, "property: what"
   int crashes = 0, restarts = 0, partitions = 0, one_way = 0, heals = 0;
+  int sequencer_crashes = 0;    // of the first member of a view (sequencer and coordinator)
+  int view_change_crashes = 0;  // of a member blocked in a view change
+  int late_joins = 0;           // nodes that first start during the traffic
   std::uint64_t packets = 0;
   std::vector<std::string> history;  // JSON lines, if kept
   std::string trace;                  // if kept
