@@ -199,7 +199,9 @@ class Scenario {
   void random_fault() {
     Rng& rng = sim_.rng();
     auto n = static_cast<NodeId>(sim_.node_count());
-    switch (rng.below(12)) {
+    std::uint64_t kind = rng.below(12);
+    if (!options_.partitions && kind <= 2) return;
+    switch (kind) {
       case 0: {
         std::vector<std::vector<NodeId>> sides(2);
         for (NodeId x = 0; x < n; ++x) sides[rng.below(2)].push_back(x);
@@ -296,8 +298,14 @@ GroupScenarioResult run_group_scenario(std::uint64_t seed, const GroupScenarioOp
   return Scenario(seed, options).run();
 }
 
-std::string group_replay_command(std::uint64_t seed, const std::string& stack) {
-  return fmt::format("cohort-sim group --stack {} --seed {} --history", stack, seed);
+std::string group_replay_command(std::uint64_t seed, const GroupScenarioOptions& options) {
+  std::string cmd = fmt::format("cohort-sim group --stack {} --seed {}", options.stack, seed);
+  if (options.max_loss > 0) cmd += fmt::format(" --max-loss {}", options.max_loss);
+  if (options.reorder) cmd += " --reorder";
+  if (!options.faults) cmd += " --no-faults";
+  if (options.faults && !options.partitions) cmd += " --no-partitions";
+  if (!options.total_order) cmd += " --no-total";
+  return cmd + " --history";
 }
 
 }  // namespace cohort::group

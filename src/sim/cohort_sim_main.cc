@@ -114,7 +114,7 @@ int run_group(const GroupArgs& args, bool sweep) {
     ++failed;
     fmt::print("seed {} FAILED ({} nodes):\n", seed, r.nodes);
     for (const auto& v : r.violations) fmt::print("  {}\n", v);
-    fmt::print("  reproduce with: {}\n", cohort::group::group_replay_command(seed, options.stack));
+    fmt::print("  reproduce with: {}\n", cohort::group::group_replay_command(seed, options));
   }
   fmt::print("stack {}: seeds {}..{}: {} runs, {} failed\n", options.stack, first, first + count - 1, count, failed);
   fmt::print("  {} casts, {} deliveries, {} views checked; {} crashes ({} of the sequencer, {} during a view "
@@ -159,6 +159,9 @@ int main(int argc, char** argv) {
   grp->add_flag("--reorder", g.options.reorder, "Reorder and duplicate packets (stacks with reliable layers)");
   grp->add_flag("--no-total", [&](std::int64_t) { g.options.total_order = false; }, "Do not check total order");
   grp->add_flag("--no-faults", g.no_faults, "No partitions or crashes");
+  grp->add_flag("--no-partitions", [&](std::int64_t) { g.options.partitions = false; },
+                "Crashes, restarts and joins but no partitions or one-way link failures (which lose datagrams: "
+                "for stacks without a reliable layer)");
   grp->add_flag("--history", g.history, "Print every member's history (JSON lines) of a single seed")->needs(gseed);
   grp->add_flag("--trace", g.trace, "Print the simulator's event trace (faults, packets, timers, outputs) of a single seed")
       ->needs(gseed);

@@ -2,25 +2,13 @@
 // offline checker (views, virtual synchrony, total order, FIFO, integrity,
 // self-delivery, state transfer, liveness). A failing seed is printed with the
 // command that replays it.
-#include <gtest/gtest.h>
-
-#include "cohort/group/scenario.h"
+#include "group_seed_sweep.h"
 
 namespace cohort::group {
 namespace {
 
 void sweep(std::uint64_t first, std::uint64_t count, const GroupScenarioOptions& options) {
-  int failures = 0;
-  for (std::uint64_t seed = first; seed < first + count; ++seed) {
-    GroupScenarioResult r = run_group_scenario(seed, options);
-    if (r.ok()) continue;
-    ++failures;
-    std::string why;
-    for (const auto& v : r.violations) why += "\n  " + v;
-    ADD_FAILURE() << "seed " << seed << " failed:" << why
-                  << "\n  reproduce with: " << group_replay_command(seed, options.stack);
-    if (failures >= 3) return;
-  }
+  sweep_seeds(first, count, options, /*max_failures=*/3);
 }
 
 TEST(GroupScenario, MergesJoinsAndTotalOrderWithoutFaults) {

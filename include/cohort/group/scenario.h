@@ -26,6 +26,9 @@ struct GroupScenarioOptions {
   double max_loss = 0.0;                      // > 0 only for stacks that repair loss
   bool reorder = false;                       // likewise for reordering and duplication
   bool faults = true;
+  // Partitions and one-way link failures (with `faults`). A partition loses
+  // the datagrams it blocks, which only stacks with a reliable layer repair.
+  bool partitions = true;
   bool total_order = true;
   bool keep_history = false;
   bool keep_trace = false;  // the simulator's event trace, faults included
@@ -47,6 +50,7 @@ struct GroupScenarioResult {
 };
 
 GroupScenarioResult run_group_scenario(std::uint64_t seed, const GroupScenarioOptions& options = {});
-std::string group_replay_command(std::uint64_t seed, const std::string& stack);
+// The `cohort-sim group` command that replays `seed` with these options.
+std::string group_replay_command(std::uint64_t seed, const GroupScenarioOptions& options);
 
 }  // namespace cohort::group

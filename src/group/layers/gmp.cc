@@ -3,13 +3,9 @@
 #include <algorithm>
 #include <tuple>
 
-#include <cstdio>
-#include <cstdlib>
 namespace cohort::group {
 
 namespace {
-bool dbg_on() { static bool on = std::getenv("GMPDBG") != nullptr; return on; }
-#define DBG(ctx, ...) do { if (dbg_on()) { std::fprintf(stderr, "%lld %s ", static_cast<long long>((ctx).now().time_since_epoch().count()/1000000), (ctx).self().to_string().c_str()); std::fprintf(stderr, __VA_ARGS__); std::fprintf(stderr, "\n"); } } while (0)
 
 enum class Kind : std::uint8_t {
   alive = 1, flush = 2, flush_ok = 3, cut = 4, cut_ok = 5, install = 6, install_ok = 7, suspect = 8, leave = 9,
@@ -24,43 +20,33 @@ void put(ByteWriter& w, const Endpoint& e) { w.u32(e.node); w.u32(e.incarnation)
 Endpoint get_endpoint(ByteReader& r) { Endpoint e; e.node = r.u32(); e.incarnation = r.u32(); return e; }
 void put(ByteWriter& w, const ViewId& id) { w.u32(id.ltime); put(w, id.coordinator); }
 ViewId get_view_id(ByteReader& r) { ViewId id; id.ltime = r.u32(); id.coordinator = get_endpoint(r); return id; }
-void put_view_ids(ByteWriter& w, const std::vector<ViewId>& ids) {
-  w.u16(static_cast<std::uint16_t>(ids.size()));
-  for (const ViewId& id : ids) put(w, id);
-}
-std::vector<ViewId> get_view_ids(ByteReader& r) {
-  std::size_t n = r.u16();
-  if (n > kMaxList) r.fail(Errc::too_large, "view id list too long");
-  std::vector<ViewId> out;
-  for (std::size_t i = 0; i < n && !r.failed(); ++i) out.push_back(get_view_id(r));
-  return out;
-}
 void put(ByteWriter& w, const Gmp::Proposal& p) { w.u32(p.ltime); put(w, p.coordinator); }
 Gmp::Proposal get_proposal(ByteReader& r) { Gmp::Proposal p; p.ltime = r.u32(); p.coordinator = get_endpoint(r); return p; }
 
+void put(ByteWriter& w, std::uint64_t count) { w.u64(count); }
+std::uint64_t get_count(ByteReader& r) { return r.u64(); }
+
+// Lists: u16 count, then the items.
 template <typename Range>
-void put_endpoints(ByteWriter& w, const Range& list) {
+void put_list(ByteWriter& w, const Range& list) {
   w.u16(static_cast<std::uint16_t>(list.size()));
-  for (const Endpoint& e : list) put(w, e);
+  for (const auto& item : list) put(w, item);
 }
-std::vector<Endpoint> get_endpoints(ByteReader& r) {
+template <typename T, typename Get>
+std::vector<T> get_list(ByteReader& r, Get get) {
   std::size_t n = r.u16();
-  if (n > kMaxList) r.fail(Errc::too_large, "endpoint list too long");
-  std::vector<Endpoint> out;
-  for (std::size_t i = 0; i < n && !r.failed(); ++i) out.push_back(get_endpoint(r));
+  if (n > kMaxList) r.fail(Errc::too_large, "list too long");
+  std::vector<T> out;
+  for (std::size_t i = 0; i < n && !r.failed(); ++i) out.push_back(get(r));
   return out;
 }
-void put_counts(ByteWriter& w, const std::vector<std::uint64_t>& v) {
-  w.u16(static_cast<std::uint16_t>(v.size()));
-  for (std::uint64_t x : v) w.u64(x);
-}
-std::vector<std::uint64_t> get_counts(ByteReader& r) {
-  std::size_t n = r.u16();
-  if (n > kMaxList) r.fail(Errc::too_large, "count vector too long");
-  std::vector<std::uint64_t> out;
-  for (std::size_t i = 0; i < n && !r.failed(); ++i) out.push_back(r.u64());
-  return out;
-}
+template <typename Range>
+void put_endpoints(ByteWriter& w, const Range& list) { put_list(w, list); }
+std::vector<Endpoint> get_endpoints(ByteReader& r) { return get_list<Endpoint>(r, get_endpoint); }
+void put_counts(ByteWriter& w, const std::vector<std::uint64_t>& v) { put_list(w, v); }
+std::vector<std::uint64_t> get_counts(ByteReader& r) { return get_list<std::uint64_t>(r, get_count); }
+void put_view_ids(ByteWriter& w, const std::vector<ViewId>& ids) { put_list(w, ids); }
+std::vector<ViewId> get_view_ids(ByteReader& r) { return get_list<ViewId>(r, get_view_id); }
 
 ByteWriter message(Kind kind) {
   ByteWriter w(64);
@@ -93,6 +79,7 @@ struct Gmp::Flush {
   std::set<Endpoint> members;  // everyone taking part, leavers included
   std::map<Endpoint, Report> reports;
   std::set<Endpoint> answered;  // of the current phase
+  std::set<Endpoint> asked;     // sent FLUSH at least once
   Phase phase = Phase::flushing;
   TimePoint phase_started{};
   std::map<ViewId, std::vector<std::uint64_t>> cuts;
@@ -257,7 +244,6 @@ void Gmp::down_event(const Event& event, LayerContext& ctx) {
 
 void Gmp::up_event(const Event& event, LayerContext& ctx) {
   if (const auto* s = std::get_if<SuspectEvent>(&event)) {
-    { std::string m; for (auto r : s->ranks) m += std::to_string(r) + " "; DBG(ctx, "suspect event %s", m.c_str()); }
     std::vector<Endpoint> news;
     for (Rank r : s->ranks) {
       if (r < view_->size() && view_->members[r] != ctx.self() && suspected_.insert(view_->members[r]).second) {
@@ -299,9 +285,8 @@ void Gmp::on_flush(const Endpoint& from, ByteReader& in, LayerContext& ctx) {
   if (!in.finish().ok() || p.coordinator != from) return;
   if (std::find(members.begin(), members.end(), ctx.self()) == members.end()) return;
   max_ltime_ = std::max(max_ltime_, p.ltime);
-  if (max_accepted_ && p <= *max_accepted_ && p != accepted_) { DBG(ctx, "ignore flush %u:%s from %s (accepted %u:%s)", p.ltime, p.coordinator.to_string().c_str(), from.to_string().c_str(), accepted_->ltime, accepted_->coordinator.to_string().c_str()); return; }
+  if (max_accepted_ && p <= *max_accepted_ && p != accepted_) return;
   if (!accepted_ || p != *accepted_) {
-    DBG(ctx, "accept flush %u:%s", p.ltime, p.coordinator.to_string().c_str());
     if (!accepted_) ctx.up(BlockEvent{});
     if (p.coordinator != ctx.self()) flush_.reset();  // ours can no longer complete
     accepted_ = p;
@@ -404,7 +389,6 @@ void Gmp::install(std::shared_ptr<View> view, const std::optional<Buffer>& state
 }
 
 void Gmp::install_local(std::shared_ptr<View> view, LayerContext& ctx) {
-  DBG(ctx, "install %s", view->id.to_string().c_str());
   max_ltime_ = std::max(max_ltime_, view->id.ltime);
   if (view->primary) {
     primary_.last = view->id;
@@ -425,7 +409,6 @@ void Gmp::install_local(std::shared_ptr<View> view, LayerContext& ctx) {
 }
 
 void Gmp::abandon_proposal(LayerContext& ctx) {
-  DBG(ctx, "abandon %u:%s", accepted_->ltime, accepted_->coordinator.to_string().c_str());
   if (accepted_from_ != ctx.self() && view_->contains(accepted_from_)) suspected_.insert(accepted_from_);
   accepted_.reset();
   cut_.reset();
@@ -492,7 +475,6 @@ void Gmp::on_alive(const Endpoint& from, ByteReader& in, LayerContext& ctx) {
   ViewId their_primary = get_view_id(in);
   if (!in.finish().ok() || their_view == view_->id) return;
   max_ltime_ = std::max(max_ltime_, their_view.ltime);
-  DBG(ctx, "alive from %s view %s acting=%d accepted=%d flush=%d", from.to_string().c_str(), their_view.to_string().c_str(), acting_coordinator(ctx), accepted_.has_value(), flush_ != nullptr);
   if (!acting_coordinator(ctx) || accepted_ || flush_) return;
   // One side merges, the other waits for its FLUSH: the coordinator that
   // installed the newer primary view (it can then install the merged view
@@ -516,14 +498,18 @@ void Gmp::start_flush(std::set<Endpoint> members, LayerContext& ctx) {
   flush_->members = std::move(members);
   flush_->phase_started = ctx.now();
   flush_->my_old_view = view_->id;
-  { std::string m; for (auto& e : flush_->members) m += e.to_string() + " "; DBG(ctx, "start flush %u members %s", flush_->proposal.ltime, m.c_str()); }
   send_phase_messages(ctx);
 }
 
-void Gmp::send_phase_messages(LayerContext& ctx) {
+// To every member that has not answered, or with only_new to those not asked
+// yet (members a report just added): answers must not trigger a round to
+// everyone, or duplicated datagrams multiply without bound.
+void Gmp::send_phase_messages(LayerContext& ctx, bool only_new) {
   Flush& f = *flush_;
   for (const Endpoint& e : f.members) {
     if (f.answered.count(e) != 0) continue;
+    if (only_new && !f.asked.insert(e).second) continue;
+    f.asked.insert(e);
     if (f.phase == Flush::Phase::installing && f.anchor && e != *f.anchor) continue;
     ByteWriter w(64);
     if (f.phase == Flush::Phase::flushing) {
@@ -588,11 +574,10 @@ void Gmp::flush_progress(LayerContext& ctx) {
     send_phase_messages(ctx);
   }
   if (f.answered.size() < f.members.size()) {
-    if (f.phase == Flush::Phase::flushing) send_phase_messages(ctx);  // to members just added
+    if (f.phase == Flush::Phase::flushing) send_phase_messages(ctx, /*only_new=*/true);
     return;
   }
   f.answered.clear();
-  DBG(ctx, "flush %u phase %d done", f.proposal.ltime, static_cast<int>(f.phase));
   f.phase_started = ctx.now();
   if (f.phase == Flush::Phase::flushing) {
     finish_flushing(ctx);
@@ -696,12 +681,10 @@ void Gmp::retry(LayerContext& ctx) {
   Flush& f = *flush_;
   if (ctx.now() - f.phase_started > options_.flush_timeout) {
     if (f.phase == Flush::Phase::installing) {
-      DBG(ctx, "install phase timeout");
       flush_.reset();
       reconsider(ctx);
       return;
     }
-    DBG(ctx, "flush timeout phase %d", static_cast<int>(f.phase));
     std::unique_ptr<Flush> old = std::move(flush_);
     std::set<Endpoint> responsive = old->answered;  // start again without the silent ones
     for (const Endpoint& e : old->members) {

@@ -111,7 +111,7 @@ class Gmp final : public Layer {
   void finish_flushing(LayerContext& ctx);
   void decide_primary(const std::set<Endpoint>& final_set, LayerContext& ctx);
   void make_view();
-  void send_phase_messages(LayerContext& ctx);
+  void send_phase_messages(LayerContext& ctx, bool only_new = false);
   void retry(LayerContext& ctx);
   bool acting_coordinator(const LayerContext& ctx) const;
   std::set<Endpoint> desired_members() const;
