@@ -9,6 +9,7 @@ namespace {
 
 enum class Kind : std::uint8_t {
   alive = 1, flush = 2, flush_ok = 3, cut = 4, cut_ok = 5, install = 6, install_ok = 7, suspect = 8, leave = 9,
+  abort = 10,
 };
 
 constexpr std::uint32_t kGossipTimer = 1;
@@ -167,6 +168,11 @@ void Gmp::on_control(const Endpoint& from, const Buffer& body, LayerContext& ctx
       reconsider(ctx);
       break;
     }
+    case Kind::abort: {
+      Proposal p = get_proposal(in);
+      if (in.finish().ok() && accepted_ && *accepted_ == p && from == p.coordinator) abandon_proposal(ctx, false);
+      break;
+    }
     case Kind::leave:
       if (view_->contains(from)) leaving_.insert(from);
       reconsider(ctx);
@@ -288,7 +294,7 @@ void Gmp::on_flush(const Endpoint& from, ByteReader& in, LayerContext& ctx) {
   if (max_accepted_ && p <= *max_accepted_ && p != accepted_) return;
   if (!accepted_ || p != *accepted_) {
     if (!accepted_) ctx.up(BlockEvent{});
-    if (p.coordinator != ctx.self()) flush_.reset();  // ours can no longer complete
+    if (p.coordinator != ctx.self()) drop_flush(ctx);  // ours can no longer complete
     accepted_ = p;
     max_accepted_ = p;
     accepted_from_ = from;
@@ -408,8 +414,22 @@ void Gmp::install_local(std::shared_ptr<View> view, LayerContext& ctx) {
   ctx.up(ViewEvent{view});
 }
 
-void Gmp::abandon_proposal(LayerContext& ctx) {
-  if (accepted_from_ != ctx.self() && view_->contains(accepted_from_)) suspected_.insert(accepted_from_);
+// Our flush will never install: its members need not wait for install_timeout.
+void Gmp::drop_flush(LayerContext& ctx) {
+  if (!flush_) return;
+  ByteWriter w = message(Kind::abort);
+  put(w, flush_->proposal);
+  Buffer body = w.finish();
+  for (const Endpoint& e : flush_->members) {
+    if (e != ctx.self()) send_control(e, body, ctx);
+  }
+  flush_.reset();
+}
+
+void Gmp::abandon_proposal(LayerContext& ctx, bool suspect_coordinator) {
+  if (suspect_coordinator && accepted_from_ != ctx.self() && view_->contains(accepted_from_)) {
+    suspected_.insert(accepted_from_);
+  }
   accepted_.reset();
   cut_.reset();
   cut_ok_sent_ = false;
@@ -673,7 +693,7 @@ void Gmp::decide_primary(const std::set<Endpoint>& final_set, LayerContext& ctx)
 }
 
 void Gmp::retry(LayerContext& ctx) {
-  if (accepted_ && ctx.now() - accepted_at_ > options_.install_timeout) abandon_proposal(ctx);
+  if (accepted_ && ctx.now() - accepted_at_ > options_.install_timeout) abandon_proposal(ctx, true);
   if (!flush_) {
     reconsider(ctx);
     return;

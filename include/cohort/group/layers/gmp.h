@@ -101,7 +101,8 @@ class Gmp final : public Layer {
   void maybe_cut_ok(LayerContext& ctx);
   void install(std::shared_ptr<View> view, const std::optional<Buffer>& state, LayerContext& ctx);
   void install_local(std::shared_ptr<View> view, LayerContext& ctx);
-  void abandon_proposal(LayerContext& ctx);
+  void abandon_proposal(LayerContext& ctx, bool suspect_coordinator);
+  void drop_flush(LayerContext& ctx);
 
   // coordinator side
   void on_alive(const Endpoint& from, ByteReader& in, LayerContext& ctx);
