@@ -1,9 +1,11 @@
-// One seeded run of a group stack in the simulator with random faults:
-// loss, duplication and reordering (for stacks with reliable layers),
-// symmetric and asymmetric partitions, crashes and restarts (sequencer and
-// coordinator included), joins under traffic. Then the network heals, every
-// node is up, and after a settling time every member's history (JSON lines,
-// the same format `cohort group --history` writes) is checked with
+// One seeded run of a group stack in the simulator with random faults, all
+// drawn from the seed: loss, duplication and reordering (for stacks with
+// reliable layers), symmetric and one-way partitions and heals, crashes and
+// restarts, crashes of the first member of a view (sequencer and
+// coordinator) and of a member blocked in a view change, and in half the
+// runs a node that first starts during the traffic. Then the network heals,
+// every node is up, and after a settling time every member's history (JSON
+// lines, the same format `cohort group --history` writes) is checked with
 // check_history. Used by the tests, the long sweep and `cohort-sim group`.
 #pragma once
 
