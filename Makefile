@@ -1,13 +1,14 @@
 # The two commands of the README:
 #   make run   install what is missing, build, run the local demonstration (no root needed)
 #   make test  install what is missing, build, run every test (cluster tests need root)
-# Other targets: build, release, fuzz, bench, sweep, clean.
+# Other targets: build, release, fuzz, bench, sweep, sweep-group, clean.
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 15
 SWEEP_SEEDS ?= 20000
+GROUP_STACK ?= total:gmp:stable:mnak:suspect
 
-.PHONY: deps build release fuzz run test test-unit test-fuzz bench sweep clean
+.PHONY: deps build release fuzz run test test-unit test-fuzz bench sweep sweep-group clean
 
 deps:
 	@scripts/install-deps.sh
@@ -40,9 +41,14 @@ bench: release
 	@build/release/bench/core_bench
 	@build/release/bench/transport_bench
 
-# The long simulator sweep (not part of `make test`).
+# The long simulator sweeps (not part of `make test`): reliable broadcast,
+# then the full group stack with every fault at once.
 sweep: release
 	@build/release/src/sim/cohort-sim rbcast --seeds $(SWEEP_SEEDS)
+	@$(MAKE) --no-print-directory sweep-group
+
+sweep-group: release
+	@build/release/src/sim/cohort-sim group --seeds $(SWEEP_SEEDS) --stack $(GROUP_STACK) --max-loss 0.2 --reorder
 
 clean:
 	@rm -rf build

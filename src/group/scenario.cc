@@ -19,6 +19,10 @@ bool is_layer_violation(const std::string& record) {
   return !record.empty() && record.front() != '{' && record.find(" violation: ") != std::string::npos;
 }
 
+// How long a crash-during-view-change fault waits for a view change to hit.
+constexpr Duration kViewChangeWatch = std::chrono::milliseconds(2000);
+constexpr Duration kWatchStep = std::chrono::milliseconds(5);
+
 // The application of every simulated member: records its history and keeps a
 // state (an order-insensitive digest of what it delivered) for state transfer.
 class ScenarioApp final : public GroupApp {
@@ -79,8 +83,10 @@ class Scenario {
   }
 
   GroupScenarioResult run() {
+    sim_.keep_trace(options_.keep_trace);
     sim_.network().set_default(random_link());
-    sim_.start();
+    std::vector<NodeId> later = pick_late_joiner();
+    sim_.start(later);
     schedule_casts();
     if (options_.faults) schedule_faults();
     TimePoint end_of_faults = TimePoint{} + options_.fault_window;
@@ -123,6 +129,22 @@ class Scenario {
     return p;
   }
 
+  // Half the runs hold one node back and start it during the traffic: a join
+  // under traffic, besides the restarts.
+  std::vector<NodeId> pick_late_joiner() {
+    Rng& rng = sim_.rng();
+    if (!options_.faults || !rng.chance(0.5)) return {};
+    auto node = static_cast<NodeId>(rng.below(sim_.node_count()));
+    TimePoint when = TimePoint{} + rng.duration_between(std::chrono::milliseconds(500), options_.fault_window);
+    sim_.at(when, [this, node] {
+      if (sim_.is_up(node) || sim_.incarnation(node) != 0) return;  // a restart started it already
+      sim_.annotate(fmt::format("late join {}", node));
+      sim_.start_node(node);
+      ++result_.late_joins;
+    });
+    return {node};
+  }
+
   void schedule_casts() {
     Rng& rng = sim_.rng();
     for (NodeId node = 0; node < sim_.node_count(); ++node) {
@@ -144,6 +166,37 @@ class Scenario {
     }
   }
 
+  // The first member of the view a live member is in: the sequencer of total
+  // order and the coordinator of membership.
+  void crash_sequencer() {
+    auto from = static_cast<NodeId>(sim_.rng().below(sim_.node_count()));
+    GroupMachine* m = sim_.machine<GroupMachine>(from);
+    if (m == nullptr || m->view() == nullptr) return;
+    const Endpoint& first = m->view()->members.front();
+    if (!sim_.is_up(first.node) || sim_.incarnation(first.node) != first.incarnation) return;
+    sim_.annotate(fmt::format("crash sequencer {}", first.node));
+    crash(first.node);
+    ++result_.sequencer_crashes;
+  }
+
+  // Watches for a member blocked in a view change and crashes it then.
+  void crash_in_view_change(TimePoint deadline) {
+    std::vector<NodeId> blocked;
+    for (NodeId n = 0; n < sim_.node_count(); ++n) {
+      GroupMachine* m = sim_.machine<GroupMachine>(n);
+      if (m != nullptr && m->blocked()) blocked.push_back(n);
+    }
+    if (!blocked.empty()) {
+      NodeId victim = blocked[sim_.rng().below(blocked.size())];
+      sim_.annotate(fmt::format("crash in view change {}", victim));
+      crash(victim);
+      ++result_.view_change_crashes;
+      return;
+    }
+    TimePoint next = sim_.now() + kWatchStep;
+    if (next <= deadline) sim_.at(next, [this, deadline] { crash_in_view_change(deadline); });
+  }
+
   void crash(NodeId node) {
     // The harness writes the crashed member's last history line.
     crashed_lines_.push_back(to_json_line(Exited{Endpoint{node, sim_.incarnation(node)}.to_string(), ExitReason::crash}));
@@ -154,11 +207,14 @@ class Scenario {
   void random_fault() {
     Rng& rng = sim_.rng();
     auto n = static_cast<NodeId>(sim_.node_count());
-    switch (rng.below(10)) {
+    std::uint64_t kind = rng.below(12);
+    if (!options_.partitions && kind <= 2) return;
+    switch (kind) {
       case 0: {
         std::vector<std::vector<NodeId>> sides(2);
         for (NodeId x = 0; x < n; ++x) sides[rng.below(2)].push_back(x);
         sim_.network().partition(sides);
+        sim_.annotate(fmt::format("partition {} | {}", fmt::join(sides[0], ","), fmt::join(sides[1], ",")));
         ++result_.partitions;
         break;
       }
@@ -167,27 +223,39 @@ class Scenario {
         auto b = static_cast<NodeId>(rng.below(n));
         if (a != b) {
           sim_.network().block(a, b);
+          sim_.annotate(fmt::format("block {}->{}", a, b));
           ++result_.one_way;
         }
         break;
       }
       case 2:
         sim_.network().heal();
+        sim_.annotate("heal");
         ++result_.heals;
         break;
       case 3: {
         auto victim = static_cast<NodeId>(rng.below(n));
-        if (sim_.is_up(victim)) crash(victim);
+        if (sim_.is_up(victim)) {
+          sim_.annotate(fmt::format("crash {}", victim));
+          crash(victim);
+        }
         break;
       }
       case 4: {
         auto node = static_cast<NodeId>(rng.below(n));
         if (!sim_.is_up(node)) {
+          sim_.annotate(fmt::format("restart {}", node));
           sim_.restart(node);
           ++result_.restarts;
         }
         break;
       }
+      case 5:
+        crash_sequencer();
+        break;
+      case 6:
+        crash_in_view_change(std::min(sim_.now() + kViewChangeWatch, TimePoint{} + options_.fault_window));
+        break;
       default:
         break;
     }
@@ -228,6 +296,7 @@ class Scenario {
       for (const std::string& v : p.violations) result_.violations.push_back(p.name + ": " + v);
     }
     result_.packets = sim_.stats().packets_sent;
+    result_.trace = sim_.trace();
   }
 
   GroupScenarioOptions options_;
@@ -242,9 +311,15 @@ GroupScenarioResult run_group_scenario(std::uint64_t seed, const GroupScenarioOp
   return Scenario(seed, options).run();
 }
 
-std::string group_replay_command(std::uint64_t seed, const std::string& stack, BottomMode bottom) {
-  std::string mode = bottom == BottomMode::fanout ? "" : fmt::format(" --bottom {}", to_string(bottom));
-  return fmt::format("cohort-sim group --stack {}{} --seed {} --history", stack, mode, seed);
+std::string group_replay_command(std::uint64_t seed, const GroupScenarioOptions& options) {
+  std::string cmd = fmt::format("cohort-sim group --stack {} --seed {}", options.stack, seed);
+  if (options.max_loss > 0) cmd += fmt::format(" --max-loss {}", options.max_loss);
+  if (options.reorder) cmd += " --reorder";
+  if (!options.faults) cmd += " --no-faults";
+  if (options.faults && !options.partitions) cmd += " --no-partitions";
+  if (!options.total_order) cmd += " --no-total";
+  if (options.bottom != BottomMode::fanout) cmd += fmt::format(" --bottom {}", to_string(options.bottom));
+  return cmd + " --history";
 }
 
 }  // namespace cohort::group

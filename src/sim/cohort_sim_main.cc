@@ -84,7 +84,7 @@ int run_sweep(std::uint64_t first, std::uint64_t count, const ScenarioOptions& o
 
 struct GroupArgs {
   std::uint64_t seed = 0, first = 0, count = 0;
-  bool history = false, no_faults = false;
+  bool history = false, trace = false, no_faults = false;
   std::string bottom = "fanout";
   cohort::group::GroupScenarioOptions options;
 };
@@ -96,11 +96,13 @@ int run_group(const GroupArgs& args, bool sweep) {
   options.faults = !args.no_faults;
   options.keep_history = args.history;
   options.bottom = cohort::group::parse_bottom_mode(args.bottom).value();  // CLI11 checked the name
-  std::size_t failed = 0, casts = 0, deliveries = 0, views = 0;
+  options.keep_trace = args.trace;
   std::uint64_t packets = 0;
-  int crashes = 0, partitions = 0, one_way = 0;
+  std::size_t failed = 0, casts = 0, deliveries = 0, views = 0;
+  int crashes = 0, partitions = 0, one_way = 0, sequencer = 0, in_view_change = 0, late_joins = 0;
   for (std::uint64_t seed = first; seed < first + count; ++seed) {
     auto r = cohort::group::run_group_scenario(seed, options);
+    std::fputs(r.trace.c_str(), stdout);
     for (const auto& line : r.history) fmt::print("{}\n", line);
     casts += r.check.casts;
     deliveries += r.check.deliveries;
@@ -109,17 +111,21 @@ int run_group(const GroupArgs& args, bool sweep) {
     partitions += r.partitions;
     one_way += r.one_way;
     packets += r.packets;
+    sequencer += r.sequencer_crashes;
+    in_view_change += r.view_change_crashes;
+    late_joins += r.late_joins;
     if (r.ok()) continue;
     ++failed;
     fmt::print("seed {} FAILED ({} nodes):\n", seed, r.nodes);
     for (const auto& v : r.violations) fmt::print("  {}\n", v);
-    fmt::print("  reproduce with: {}\n", cohort::group::group_replay_command(seed, options.stack, options.bottom));
+    fmt::print("  reproduce with: {}\n", cohort::group::group_replay_command(seed, options));
   }
   fmt::print("stack {} ({} bottom): seeds {}..{}: {} runs, {} failed\n", options.stack, args.bottom, first,
              first + count - 1, count, failed);
   fmt::print("  {} datagrams sent\n", packets);
-  fmt::print("  {} casts, {} deliveries, {} views checked; {} crashes, {} partitions, {} one-way link failures\n",
-             casts, deliveries, views, crashes, partitions, one_way);
+  fmt::print("  {} casts, {} deliveries, {} views checked; {} crashes ({} of the sequencer, {} during a view "
+             "change), {} partitions, {} one-way link failures, {} late joins\n",
+             casts, deliveries, views, crashes, sequencer, in_view_change, partitions, one_way, late_joins);
   fmt::print("  checked: view agreement and order, primary chain, virtual synchrony, integrity, no duplicates, "
              "FIFO, self-delivery, {}state transfer, liveness\n", options.total_order ? "total order, " : "");
   return failed == 0 ? 0 : 1;
@@ -161,7 +167,12 @@ int main(int argc, char** argv) {
   grp->add_flag("--no-faults", g.no_faults, "No partitions or crashes");
   grp->add_option("--bottom", g.bottom, "How casts travel: unicast fan-out or one multicast per cast")
       ->check(CLI::IsMember({"fanout", "multicast"}));
+  grp->add_flag("--no-partitions", [&](std::int64_t) { g.options.partitions = false; },
+                "Crashes, restarts and joins but no partitions or one-way link failures (which lose datagrams: "
+                "for stacks without a reliable layer)");
   grp->add_flag("--history", g.history, "Print every member's history (JSON lines) of a single seed")->needs(gseed);
+  grp->add_flag("--trace", g.trace, "Print the simulator's event trace (faults, packets, timers, outputs) of a single seed")
+      ->needs(gseed);
 
   CLI11_PARSE(app, argc, argv);
   if (*grp) return run_group(g, static_cast<bool>(*gseeds));

@@ -33,12 +33,19 @@ void Simulator::schedule(TimePoint when, std::function<void()> run) {
 
 void Simulator::at(TimePoint when, std::function<void()> step) { schedule(when, std::move(step)); }
 
-void Simulator::start() {
-  for (NodeId n = 0; n < nodes_.size(); ++n) boot(n);
+void Simulator::start(const std::vector<NodeId>& later) {
+  for (NodeId n = 0; n < nodes_.size(); ++n) {
+    if (std::find(later.begin(), later.end(), n) == later.end()) boot(n);
+  }
+}
+
+void Simulator::start_node(NodeId node) {
+  if (!nodes_[node].booted) boot(node);
 }
 
 void Simulator::boot(NodeId node) {
   Node& n = nodes_[node];
+  n.booted = true;
   Rng rng(seed_, kNodeStreamBase + node * 1'000'003ULL + n.incarnation);
   n.machine = factory_(node, n.incarnation, rng);
   note("start", node, fmt::format("inc={}", n.incarnation));

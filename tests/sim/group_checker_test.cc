@@ -31,7 +31,7 @@ bool offline_violates(const GroupScenarioResult& r, const std::string& property)
 void expect_silent(std::uint64_t seeds, const GroupScenarioOptions& options) {
   for (std::uint64_t seed = 0; seed < seeds; ++seed) {
     GroupScenarioResult r = run_group_scenario(seed, options);
-    EXPECT_TRUE(r.layer_violations.empty()) << describe(r, options.stack);
+    EXPECT_TRUE(r.layer_violations.empty()) << describe(r, options);
   }
 }
 
@@ -56,7 +56,7 @@ int caught(std::uint64_t seeds, const GroupScenarioOptions& options, const std::
     if (!offline_violates(r, property)) continue;
     ++violated;
     EXPECT_GT(reports_of(r, layer), 0u) << layer << " missed a " << property << " violation: "
-                                        << describe(r, options.stack);
+                                        << describe(r, options);
   }
   return violated;
 }
@@ -89,7 +89,7 @@ TEST(GroupCheckers, AReportFailsTheScenario) {
   GroupScenarioOptions options = lossy(checked("skip:" + std::string(kReliableTotal)));
   options.extra_layers["skip"] = [skips](const LayerEnv&) { return std::make_unique<Skip>(1, skips); };
   GroupScenarioResult r = run_group_scenario(3, options);
-  ASSERT_FALSE(r.layer_violations.empty()) << describe(r, options.stack);
+  ASSERT_FALSE(r.layer_violations.empty()) << describe(r, options);
   EXPECT_FALSE(r.ok());
   for (const std::string& v : r.layer_violations) {
     EXPECT_NE(std::find(r.violations.begin(), r.violations.end(), v), r.violations.end()) << v;

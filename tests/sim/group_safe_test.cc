@@ -21,7 +21,7 @@ SafetyLog probe(std::uint64_t seed, const std::string& stack, bool expect_ok) {
   options.extra_layers["probe_dl"] = [log](const LayerEnv&) { return std::make_unique<ProbeDelivered>(log); };
   GroupScenarioResult r = run_group_scenario(seed, options);
   if (expect_ok) {
-    EXPECT_TRUE(r.ok()) << describe(r, stack);
+    EXPECT_TRUE(r.ok()) << describe(r, options);
   }
   return *log;
 }
@@ -40,7 +40,7 @@ TEST(GroupSafe, NoMemberDeliversACastBeforeEveryMemberHasIt) {
     auto early = log.violations();
     if (!early.empty()) {
       ADD_FAILURE() << "seed " << seed << ": " << early.size() << " early deliveries, first: " << explain(early.front())
-                    << "\n  reproduce with: " << group_replay_command(seed, stack);
+                    << "\n  reproduce with: " << group_replay_command(seed, lossy(stack));
     }
   }
 }
@@ -57,7 +57,7 @@ TEST(GroupSafe, HistoriesPassThroughLossDuplicationAndReordering) {
   GroupScenarioOptions options = lossy("chk_fifo:chk_sync:chk_total:total:safe:gmp:stable:mnak:suspect");
   for (std::uint64_t seed = 0; seed < 30; ++seed) {
     GroupScenarioResult r = run_group_scenario(seed, options);
-    EXPECT_TRUE(r.ok()) << describe(r, options.stack);
+    EXPECT_TRUE(r.ok()) << describe(r, options);
   }
 }
 

@@ -19,10 +19,10 @@ inline GroupScenarioOptions lossy(const std::string& stack) {
   return options;
 }
 
-inline std::string describe(const GroupScenarioResult& r, const std::string& stack) {
+inline std::string describe(const GroupScenarioResult& r, const GroupScenarioOptions& options) {
   std::string why;
   for (const auto& v : r.violations) why += "\n  " + v;
-  return "seed " + std::to_string(r.seed) + ":" + why + "\n  reproduce with: " + group_replay_command(r.seed, stack);
+  return "seed " + std::to_string(r.seed) + ":" + why + "\n  reproduce with: " + group_replay_command(r.seed, options);
 }
 
 }  // namespace cohort::group::testing

@@ -107,6 +107,8 @@ class GroupMachine final : public Machine, private StackTop {
   Status send(TimePoint now, Rank to, Buffer payload, Actions& out);
   // False while flow control has the window shut or a view change blocks casts.
   bool can_send() const { return can_send_ && !blocked_; }
+  // A view change is under way: between BlockEvent and the next view.
+  bool blocked() const { return blocked_; }
   void leave(TimePoint now, Actions& out) { stack_.down_event(now, LeaveEvent{}, out); }
 
   const Endpoint& self() const { return self_; }

@@ -36,6 +36,9 @@ struct View {
   bool primary = false;           // holds a majority of the previous primary view
   std::vector<Endpoint> left;     // in the previous view, not in this one
   std::vector<Endpoint> joined;   // in this view, not in the previous one
+  // Per member (rank order): the view it comes from. Empty when not known
+  // (a process's first view, a static view).
+  std::vector<ViewId> previous;
 
   Rank rank_of(const Endpoint& e) const;  // kNoRank if absent
   bool contains(const Endpoint& e) const { return rank_of(e) != kNoRank; }

@@ -56,6 +56,8 @@ class Simulator {
 
   // Keeps the full text trace (not only its hash); for replaying a seed.
   void keep_trace(bool keep) { keep_trace_ = keep; }
+  // Adds a scenario's line (a fault it injected) to the trace.
+  void annotate(const std::string& what) { note("scenario", 0, what); }
 
   Network& network() { return network_; }
   // The scenario's own generator, derived from the seed.
@@ -63,8 +65,11 @@ class Simulator {
   std::size_t node_count() const { return nodes_.size(); }
   TimePoint now() const { return now_; }
 
-  // Starts every node at the current time.
-  void start();
+  // Starts every node at the current time, except those in `later`.
+  void start(const std::vector<NodeId>& later = {});
+  // Starts a node held back by start(); nothing if it has run already
+  // (restart() may have started it first).
+  void start_node(NodeId node);
   void crash(NodeId node);
   void restart(NodeId node);
   bool is_up(NodeId node) const { return nodes_[node].machine != nullptr; }
@@ -105,6 +110,7 @@ class Simulator {
   struct Node {
     std::unique_ptr<Machine> machine;
     std::uint32_t incarnation = 0;
+    bool booted = false;
     std::unordered_map<TimerKey, std::uint64_t> timer_generation;
     std::set<ChannelId> channels;
   };

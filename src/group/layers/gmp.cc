@@ -1,6 +1,7 @@
 #include "cohort/group/layers/gmp.h"
 
 #include <algorithm>
+#include <tuple>
 
 namespace cohort::group {
 
@@ -8,6 +9,7 @@ namespace {
 
 enum class Kind : std::uint8_t {
   alive = 1, flush = 2, flush_ok = 3, cut = 4, cut_ok = 5, install = 6, install_ok = 7, suspect = 8, leave = 9,
+  abort = 10,
 };
 
 constexpr std::uint32_t kGossipTimer = 1;
@@ -22,29 +24,30 @@ ViewId get_view_id(ByteReader& r) { ViewId id; id.ltime = r.u32(); id.coordinato
 void put(ByteWriter& w, const Gmp::Proposal& p) { w.u32(p.ltime); put(w, p.coordinator); }
 Gmp::Proposal get_proposal(ByteReader& r) { Gmp::Proposal p; p.ltime = r.u32(); p.coordinator = get_endpoint(r); return p; }
 
+void put(ByteWriter& w, std::uint64_t count) { w.u64(count); }
+std::uint64_t get_count(ByteReader& r) { return r.u64(); }
+
+// Lists: u16 count, then the items.
 template <typename Range>
-void put_endpoints(ByteWriter& w, const Range& list) {
+void put_list(ByteWriter& w, const Range& list) {
   w.u16(static_cast<std::uint16_t>(list.size()));
-  for (const Endpoint& e : list) put(w, e);
+  for (const auto& item : list) put(w, item);
 }
-std::vector<Endpoint> get_endpoints(ByteReader& r) {
+template <typename T, typename Get>
+std::vector<T> get_list(ByteReader& r, Get get) {
   std::size_t n = r.u16();
-  if (n > kMaxList) r.fail(Errc::too_large, "endpoint list too long");
-  std::vector<Endpoint> out;
-  for (std::size_t i = 0; i < n && !r.failed(); ++i) out.push_back(get_endpoint(r));
+  if (n > kMaxList) r.fail(Errc::too_large, "list too long");
+  std::vector<T> out;
+  for (std::size_t i = 0; i < n && !r.failed(); ++i) out.push_back(get(r));
   return out;
 }
-void put_counts(ByteWriter& w, const std::vector<std::uint64_t>& v) {
-  w.u16(static_cast<std::uint16_t>(v.size()));
-  for (std::uint64_t x : v) w.u64(x);
-}
-std::vector<std::uint64_t> get_counts(ByteReader& r) {
-  std::size_t n = r.u16();
-  if (n > kMaxList) r.fail(Errc::too_large, "count vector too long");
-  std::vector<std::uint64_t> out;
-  for (std::size_t i = 0; i < n && !r.failed(); ++i) out.push_back(r.u64());
-  return out;
-}
+template <typename Range>
+void put_endpoints(ByteWriter& w, const Range& list) { put_list(w, list); }
+std::vector<Endpoint> get_endpoints(ByteReader& r) { return get_list<Endpoint>(r, get_endpoint); }
+void put_counts(ByteWriter& w, const std::vector<std::uint64_t>& v) { put_list(w, v); }
+std::vector<std::uint64_t> get_counts(ByteReader& r) { return get_list<std::uint64_t>(r, get_count); }
+void put_view_ids(ByteWriter& w, const std::vector<ViewId>& ids) { put_list(w, ids); }
+std::vector<ViewId> get_view_ids(ByteReader& r) { return get_list<ViewId>(r, get_view_id); }
 
 ByteWriter message(Kind kind) {
   ByteWriter w(64);
@@ -52,14 +55,13 @@ ByteWriter message(Kind kind) {
   return w;
 }
 
-// More than half of `reference`'s nodes are among `members`.
+// More than half of `reference`'s endpoints are among `members`. Endpoints,
+// not nodes: a restarted incarnation remembers nothing of the views its
+// node was in, so it cannot stand in for its predecessor's vote.
 bool majority_of(const std::vector<Endpoint>& reference, const std::set<Endpoint>& members) {
   if (reference.empty()) return true;
   std::size_t present = 0;
-  for (const Endpoint& r : reference) {
-    present += static_cast<std::size_t>(std::any_of(members.begin(), members.end(),
-                                                    [&](const Endpoint& m) { return m.node == r.node; }));
-  }
+  for (const Endpoint& r : reference) present += members.count(r);
   return 2 * present > reference.size();
 }
 
@@ -69,9 +71,7 @@ struct Gmp::Report {
   ViewId view;
   std::vector<Endpoint> view_members;
   std::vector<std::uint64_t> delivered;
-  ViewId last_primary;
-  std::vector<Endpoint> last_primary_members;
-  std::vector<AmbiguousView> ambiguous;
+  PrimaryKnowledge primary;
 };
 
 struct Gmp::Flush {
@@ -80,11 +80,16 @@ struct Gmp::Flush {
   std::set<Endpoint> members;  // everyone taking part, leavers included
   std::map<Endpoint, Report> reports;
   std::set<Endpoint> answered;  // of the current phase
+  std::set<Endpoint> asked;     // sent FLUSH at least once
   Phase phase = Phase::flushing;
   TimePoint phase_started{};
   std::map<ViewId, std::vector<std::uint64_t>> cuts;
   std::vector<Endpoint> final_members;
+  ViewId view_id;
   bool primary = false;
+  // A member that installed the last primary view: it installs a new primary
+  // view before anyone else, so consecutive primary views share an installer.
+  std::optional<Endpoint> anchor;
   std::shared_ptr<View> view;
   std::optional<Buffer> state;
   ViewId my_old_view;
@@ -149,7 +154,9 @@ void Gmp::on_control(const Endpoint& from, const Buffer& body, LayerContext& ctx
     case Kind::cut_ok:
     case Kind::install_ok: {
       Proposal p = get_proposal(in);
-      if (in.finish().ok() && flush_ && flush_->proposal == p) flush_->answered.insert(from);
+      // A late duplicate of a CUT_OK must not pass for an INSTALL_OK.
+      Flush::Phase phase = kind == Kind::cut_ok ? Flush::Phase::cutting : Flush::Phase::installing;
+      if (in.finish().ok() && flush_ && flush_->proposal == p && flush_->phase == phase) flush_->answered.insert(from);
       flush_progress(ctx);
       break;
     }
@@ -159,6 +166,11 @@ void Gmp::on_control(const Endpoint& from, const Buffer& body, LayerContext& ctx
         if (in.finish().ok() && view_->contains(e) && e != ctx.self()) suspected_.insert(e);
       }
       reconsider(ctx);
+      break;
+    }
+    case Kind::abort: {
+      Proposal p = get_proposal(in);
+      if (in.finish().ok() && accepted_ && *accepted_ == p && from == p.coordinator) abandon_proposal(ctx, false);
       break;
     }
     case Kind::leave:
@@ -279,10 +291,12 @@ void Gmp::on_flush(const Endpoint& from, ByteReader& in, LayerContext& ctx) {
   if (!in.finish().ok() || p.coordinator != from) return;
   if (std::find(members.begin(), members.end(), ctx.self()) == members.end()) return;
   max_ltime_ = std::max(max_ltime_, p.ltime);
-  if (accepted_ && p < *accepted_) return;
+  if (max_accepted_ && p <= *max_accepted_ && p != accepted_) return;
   if (!accepted_ || p != *accepted_) {
     if (!accepted_) ctx.up(BlockEvent{});
+    if (p.coordinator != ctx.self()) drop_flush(ctx);  // ours can no longer complete
     accepted_ = p;
+    max_accepted_ = p;
     accepted_from_ = from;
     accepted_at_ = ctx.now();
     cut_.reset();
@@ -299,9 +313,10 @@ void Gmp::send_flush_ok(LayerContext& ctx) {
   put_counts(w, delivered_);
   put(w, primary_.last);
   put_endpoints(w, primary_.last_members);
+  w.u8(primary_.installed ? 1 : 0);
   w.u16(static_cast<std::uint16_t>(primary_.ambiguous.size()));
   for (const AmbiguousView& a : primary_.ambiguous) {
-    w.u32(a.ltime);
+    put(w, a.id);
     put_endpoints(w, a.members);
   }
   send_control(accepted_from_, w.finish(), ctx);
@@ -312,6 +327,7 @@ void Gmp::on_cut(ByteReader& in, LayerContext& ctx) {
   std::vector<std::uint64_t> cut = get_counts(in);
   std::vector<Endpoint> final_members = get_endpoints(in);
   bool primary = in.u8() != 0;
+  ViewId view_id = get_view_id(in);
   if (!in.finish().ok() || !accepted_ || p != *accepted_ || cut.size() != delivered_.size()) return;
   for (std::size_t r = 0; r < cut.size(); ++r) {
     if (cut[r] < delivered_[r]) return;  // cannot be: we reported at least this much
@@ -319,7 +335,7 @@ void Gmp::on_cut(ByteReader& in, LayerContext& ctx) {
   if (!cut_) {
     cut_ = cut;
     if (primary) {  // it may be installed without us: remember it
-      primary_.ambiguous.push_back(AmbiguousView{p.ltime, final_members});
+      primary_.ambiguous.push_back(AmbiguousView{view_id, final_members});
     }
     ctx.down(CutEvent{cut});
   }
@@ -349,6 +365,7 @@ void Gmp::on_install(const Endpoint& from, ByteReader& in, LayerContext& ctx) {
   view->primary = in.u8() != 0;
   view->left = get_endpoints(in);
   view->joined = get_endpoints(in);
+  view->previous = get_view_ids(in);
   std::optional<Buffer> state;
   if (in.u8() != 0) state = in.blob_slice(kMaxState);
   if (!in.finish().ok()) return;
@@ -382,6 +399,7 @@ void Gmp::install_local(std::shared_ptr<View> view, LayerContext& ctx) {
   if (view->primary) {
     primary_.last = view->id;
     primary_.last_members = view->members;
+    primary_.installed = true;
     primary_.ambiguous.clear();
   }
   view_ = view;
@@ -396,8 +414,22 @@ void Gmp::install_local(std::shared_ptr<View> view, LayerContext& ctx) {
   ctx.up(ViewEvent{view});
 }
 
-void Gmp::abandon_proposal(LayerContext& ctx) {
-  if (accepted_from_ != ctx.self() && view_->contains(accepted_from_)) suspected_.insert(accepted_from_);
+// Our flush will never install: its members need not wait for install_timeout.
+void Gmp::drop_flush(LayerContext& ctx) {
+  if (!flush_) return;
+  ByteWriter w = message(Kind::abort);
+  put(w, flush_->proposal);
+  Buffer body = w.finish();
+  for (const Endpoint& e : flush_->members) {
+    if (e != ctx.self()) send_control(e, body, ctx);
+  }
+  flush_.reset();
+}
+
+void Gmp::abandon_proposal(LayerContext& ctx, bool suspect_coordinator) {
+  if (suspect_coordinator && accepted_from_ != ctx.self() && view_->contains(accepted_from_)) {
+    suspected_.insert(accepted_from_);
+  }
   accepted_.reset();
   cut_.reset();
   cut_ok_sent_ = false;
@@ -446,6 +478,8 @@ void Gmp::gossip(LayerContext& ctx) {
   ByteWriter w = message(Kind::alive);
   put(w, view_->id);
   put_endpoints(w, view_->members);
+  w.u8(primary_.installed ? 1 : 0);
+  put(w, primary_.last);
   Buffer body = w.finish();
   for (NodeId node : options_.seeds) {
     bool member = std::any_of(view_->members.begin(), view_->members.end(),
@@ -457,10 +491,17 @@ void Gmp::gossip(LayerContext& ctx) {
 void Gmp::on_alive(const Endpoint& from, ByteReader& in, LayerContext& ctx) {
   ViewId their_view = get_view_id(in);
   std::vector<Endpoint> their_members = get_endpoints(in);
+  bool their_installed = in.u8() != 0;
+  ViewId their_primary = get_view_id(in);
   if (!in.finish().ok() || their_view == view_->id) return;
   max_ltime_ = std::max(max_ltime_, their_view.ltime);
   if (!acting_coordinator(ctx) || accepted_ || flush_) return;
-  if (from < ctx.self()) return;  // the lower coordinator merges; it will hear our gossip
+  // One side merges, the other waits for its FLUSH: the coordinator that
+  // installed the newer primary view (it can then install the merged view
+  // first, see decide_primary), else the lower one.
+  auto mine = std::make_tuple(primary_.installed, primary_.last, from);
+  auto theirs = std::make_tuple(their_installed, their_primary, ctx.self());
+  if (mine < theirs) return;
   std::set<Endpoint> members = desired_members();
   for (const Endpoint& e : their_members) {
     // A member that moved on from our view shows up with a new incarnation or in their view: theirs wins.
@@ -480,10 +521,16 @@ void Gmp::start_flush(std::set<Endpoint> members, LayerContext& ctx) {
   send_phase_messages(ctx);
 }
 
-void Gmp::send_phase_messages(LayerContext& ctx) {
+// To every member that has not answered, or with only_new to those not asked
+// yet (members a report just added): answers must not trigger a round to
+// everyone, or duplicated datagrams multiply without bound.
+void Gmp::send_phase_messages(LayerContext& ctx, bool only_new) {
   Flush& f = *flush_;
   for (const Endpoint& e : f.members) {
     if (f.answered.count(e) != 0) continue;
+    if (only_new && !f.asked.insert(e).second) continue;
+    f.asked.insert(e);
+    if (f.phase == Flush::Phase::installing && f.anchor && e != *f.anchor) continue;
     ByteWriter w(64);
     if (f.phase == Flush::Phase::flushing) {
       w = message(Kind::flush);
@@ -495,6 +542,7 @@ void Gmp::send_phase_messages(LayerContext& ctx) {
       put_counts(w, f.cuts[f.reports[e].view]);
       put_endpoints(w, f.final_members);
       w.u8(f.primary ? 1 : 0);
+      put(w, f.view_id);
     } else {
       w = message(Kind::install);
       put(w, f.proposal);
@@ -503,6 +551,7 @@ void Gmp::send_phase_messages(LayerContext& ctx) {
       w.u8(f.view->primary ? 1 : 0);
       put_endpoints(w, f.view->left);
       put_endpoints(w, f.view->joined);
+      put_view_ids(w, f.view->previous);
       bool joiner = f.reports[e].view != f.my_old_view;
       w.u8(joiner && f.state ? 1 : 0);
       if (joiner && f.state) w.blob(*f.state);
@@ -517,12 +566,13 @@ void Gmp::on_flush_ok(const Endpoint& from, ByteReader& in) {
   r.view = get_view_id(in);
   r.view_members = get_endpoints(in);
   r.delivered = get_counts(in);
-  r.last_primary = get_view_id(in);
-  r.last_primary_members = get_endpoints(in);
+  r.primary.last = get_view_id(in);
+  r.primary.last_members = get_endpoints(in);
+  r.primary.installed = in.u8() != 0;
   std::size_t n = in.u16();
   for (std::size_t i = 0; i < n && i < kMaxList && !in.failed(); ++i) {
-    std::uint32_t ltime = in.u32();
-    r.ambiguous.push_back(AmbiguousView{ltime, get_endpoints(in)});
+    ViewId id = get_view_id(in);
+    r.primary.ambiguous.push_back(AmbiguousView{id, get_endpoints(in)});
   }
   if (!in.finish().ok() || !flush_ || flush_->proposal != p || flush_->phase != Flush::Phase::flushing) return;
   if (r.delivered.size() != r.view_members.size()) return;
@@ -539,34 +589,21 @@ void Gmp::on_flush_ok(const Endpoint& from, ByteReader& in) {
 void Gmp::flush_progress(LayerContext& ctx) {
   if (!flush_) return;
   Flush& f = *flush_;
+  if (f.phase == Flush::Phase::installing && f.anchor && f.answered.count(*f.anchor) != 0) {
+    f.anchor.reset();  // the anchor installed: now everyone may
+    send_phase_messages(ctx);
+  }
   if (f.answered.size() < f.members.size()) {
-    if (f.phase == Flush::Phase::flushing) send_phase_messages(ctx);  // to members just added
+    if (f.phase == Flush::Phase::flushing) send_phase_messages(ctx, /*only_new=*/true);
     return;
   }
   f.answered.clear();
   f.phase_started = ctx.now();
   if (f.phase == Flush::Phase::flushing) {
-    finish_flushing();
+    finish_flushing(ctx);
     f.phase = Flush::Phase::cutting;
   } else if (f.phase == Flush::Phase::cutting) {
-    auto view = std::make_shared<View>();
-    std::uint32_t ltime = f.proposal.ltime;
-    for (const auto& [e, r] : f.reports) ltime = std::max(ltime, r.view.ltime + 1);
-    max_ltime_ = std::max(max_ltime_, ltime);
-    view->id = ViewId{ltime, ctx.self()};
-    view->members = f.final_members;
-    view->primary = f.primary;
-    std::set<Endpoint> final_set(f.final_members.begin(), f.final_members.end());
-    std::set<Endpoint> left;
-    for (const auto& [e, r] : f.reports) {
-      for (const Endpoint& m : r.view_members) {
-        if (final_set.count(m) == 0) left.insert(m);
-      }
-      if (final_set.count(e) != 0 && r.view != f.my_old_view) view->joined.push_back(e);
-    }
-    view->left.assign(left.begin(), left.end());
-    f.view = view;
-    if (state_ != nullptr && !view->joined.empty()) f.state = state_->snapshot();
+    make_view();
     f.phase = Flush::Phase::installing;
   } else {
     flush_.reset();  // everyone installed
@@ -575,37 +612,88 @@ void Gmp::flush_progress(LayerContext& ctx) {
   send_phase_messages(ctx);
 }
 
-void Gmp::finish_flushing() {
+void Gmp::make_view() {
+  Flush& f = *flush_;
+  auto view = std::make_shared<View>();
+  view->id = f.view_id;
+  view->members = f.final_members;
+  view->primary = f.primary;
+  std::set<Endpoint> final_set(f.final_members.begin(), f.final_members.end());
+  std::set<Endpoint> left;
+  for (const auto& [e, r] : f.reports) {
+    for (const Endpoint& m : r.view_members) {
+      if (final_set.count(m) == 0) left.insert(m);
+    }
+    if (final_set.count(e) != 0 && r.view != f.my_old_view) view->joined.push_back(e);
+  }
+  view->left.assign(left.begin(), left.end());
+  for (const Endpoint& m : view->members) view->previous.push_back(f.reports[m].view);
+  f.view = view;
+  if (state_ != nullptr && !view->joined.empty()) f.state = state_->snapshot();
+}
+
+void Gmp::finish_flushing(LayerContext& ctx) {
   Flush& f = *flush_;
   std::map<ViewId, std::vector<std::uint64_t>> cuts;
-  ViewId newest_primary;
-  std::vector<Endpoint> newest_members;  // empty: nobody here remembers a primary view
+  std::uint32_t ltime = f.proposal.ltime;
   for (const auto& [e, r] : f.reports) {
     auto& cut = cuts[r.view];
     if (cut.empty()) cut.assign(r.delivered.size(), 0);
     for (std::size_t i = 0; i < cut.size() && i < r.delivered.size(); ++i) cut[i] = std::max(cut[i], r.delivered[i]);
-    if (!r.last_primary_members.empty() && (newest_members.empty() || r.last_primary > newest_primary)) {
-      newest_primary = r.last_primary;
-      newest_members = r.last_primary_members;
-    }
+    ltime = std::max(ltime, r.view.ltime + 1);
   }
   f.cuts = std::move(cuts);
+  max_ltime_ = std::max(max_ltime_, ltime);
+  f.view_id = ViewId{ltime, ctx.self()};
   std::set<Endpoint> final_set;
   for (const Endpoint& e : f.members) {
     if (leaving_.count(e) == 0) final_set.insert(e);
   }
   f.final_members.assign(final_set.begin(), final_set.end());
-  bool primary = !newest_members.empty() && majority_of(newest_members, final_set);
+  decide_primary(final_set, ctx);
+}
+
+// Dynamic linear voting, made checkable: the new view is primary if it holds
+// a majority of the newest primary view a member here installed (or of the
+// seeds, before any), and no newer primary view may have been installed
+// without us. A newer one a member agreed to at the cut is harmless only if
+// its coordinator is here: it gave it up when it joined this flush, and had
+// it installed it, it would be that coordinator's last primary view.
+void Gmp::decide_primary(const std::set<Endpoint>& final_set, LayerContext& ctx) {
+  Flush& f = *flush_;
+  const PrimaryKnowledge* newest = nullptr;
   for (const auto& [e, r] : f.reports) {
-    for (const auto& [ltime, members] : r.ambiguous) {
-      if (ltime > newest_primary.ltime) primary = primary && majority_of(members, final_set);
+    if (r.primary.last_members.empty()) continue;
+    if (newest == nullptr || r.primary.last > newest->last) newest = &r.primary;
+  }
+  f.primary = newest != nullptr && !final_set.empty() && majority_of(newest->last_members, final_set);
+  for (const auto& [e, r] : f.reports) {
+    for (const AmbiguousView& a : r.primary.ambiguous) {
+      bool newer = newest == nullptr || a.id.ltime > newest->last.ltime;
+      if (newer && f.reports.count(a.id.coordinator) == 0) f.primary = false;
     }
   }
-  f.primary = primary && !final_set.empty();
+  f.anchor.reset();
+  if (!f.primary || !newest->installed) return;
+  // Members of our old view install with us, not before (joiners must not:
+  // they restore our state, which we record only on installing).
+  auto installed_it = [&](const Endpoint& e) {
+    const Report& r = f.reports[e];
+    return final_set.count(e) != 0 && r.view == f.my_old_view && r.primary.installed &&
+           r.primary.last == newest->last;
+  };
+  if (installed_it(ctx.self())) return;  // we install first anyway
+  for (const auto& [e, r] : f.reports) {
+    if (installed_it(e)) {
+      f.anchor = e;
+      return;
+    }
+  }
+  f.primary = false;  // no one here can install it first
 }
 
 void Gmp::retry(LayerContext& ctx) {
-  if (accepted_ && ctx.now() - accepted_at_ > options_.install_timeout) abandon_proposal(ctx);
+  if (accepted_ && ctx.now() - accepted_at_ > options_.install_timeout) abandon_proposal(ctx, true);
   if (!flush_) {
     reconsider(ctx);
     return;
@@ -620,7 +708,7 @@ void Gmp::retry(LayerContext& ctx) {
     std::unique_ptr<Flush> old = std::move(flush_);
     std::set<Endpoint> responsive = old->answered;  // start again without the silent ones
     for (const Endpoint& e : old->members) {
-      if (responsive.count(e) == 0 && view_->contains(e)) suspected_.insert(e);
+      if (responsive.count(e) == 0) suspected_.insert(e);
     }
     responsive.insert(ctx.self());
     start_flush(responsive, ctx);

@@ -16,7 +16,7 @@ void Suspect::reset(const ViewEvent& event, LayerContext& ctx) {
   view_ = event.view;
   me_ = view_->rank_of(ctx.self());
   // Fresh timers: a new member gets a full timeout before it can be suspected.
-  peers_.assign(view_->size(), Peer{ctx.now(), {}, false, false});
+  peers_.assign(view_->size(), Peer{ctx.now(), std::nullopt, {}, false, false});
   changed_ = false;
   if (me_ == kNoRank) {
     ctx.cancel_timer(kTick);
@@ -26,7 +26,10 @@ void Suspect::reset(const ViewEvent& event, LayerContext& ctx) {
 }
 
 void Suspect::up(Msg msg, LayerContext& ctx) {
-  if (msg.kind != Msg::Kind::direct && msg.peer < peers_.size()) peers_[msg.peer].last_heard = ctx.now();
+  if (msg.kind != Msg::Kind::direct && msg.peer < peers_.size()) {
+    peers_[msg.peer].heard = ctx.now();
+    peers_[msg.peer].timeout_from = ctx.now();
+  }
   if (ctx.slot(msg).get(kKind) != 0) {
     on_own(msg, ctx);
     return;
@@ -48,7 +51,7 @@ void Suspect::on_own(Msg& msg, LayerContext& ctx) {
     case kHeard:
       // Someone heard the subject within the timeout: it is alive, only our
       // path to it is broken; start its timeout again.
-      peers_[subject].last_heard = ctx.now();
+      peers_[subject].timeout_from = ctx.now();
       peers_[subject].probing = false;
       break;
     default:
@@ -57,8 +60,10 @@ void Suspect::on_own(Msg& msg, LayerContext& ctx) {
 }
 
 bool Suspect::heard_recently(Rank r, TimePoint now) const {
-  return now - peers_[r].last_heard < options_.suspect_timeout;
+  return peers_[r].heard && now - *peers_[r].heard < options_.suspect_timeout;
 }
+
+bool Suspect::silent(Rank r, TimePoint now) const { return now - peers_[r].timeout_from >= options_.suspect_timeout; }
 
 void Suspect::timer(std::uint32_t /*key*/, LayerContext& ctx) {
   if (!view_ || me_ == kNoRank) return;
@@ -80,7 +85,7 @@ void Suspect::timer(std::uint32_t /*key*/, LayerContext& ctx) {
 
 void Suspect::check(Rank r, LayerContext& ctx) {
   Peer& p = peers_[r];
-  if (p.suspected || heard_recently(r, ctx.now())) {
+  if (p.suspected || !silent(r, ctx.now())) {
     p.probing = false;
     return;
   }

@@ -76,17 +76,18 @@ class Gmp final : public Layer {
     Endpoint coordinator;
     auto operator<=>(const Proposal&) const = default;
   };
-  // What a member knows of primary views: the last installed and any it
-  // agreed to that may have been installed elsewhere.
-  // A primary proposal this member agreed to at the cut, identified by the
-  // proposal's ltime: it may have been installed without us.
+  // A primary view this member agreed to at the cut: it may have been
+  // installed without us.
   struct AmbiguousView {
-    std::uint32_t ltime = 0;
+    ViewId id;
     std::vector<Endpoint> members;
   };
+  // What a member knows of primary views: the last it installed (or, before
+  // any, the seeds that may bootstrap one) and those it agreed to since.
   struct PrimaryKnowledge {
     ViewId last;
     std::vector<Endpoint> last_members;
+    bool installed = false;  // `last` is a view this member installed
     std::vector<AmbiguousView> ambiguous;
   };
   ~Gmp() override;
@@ -105,15 +106,18 @@ class Gmp final : public Layer {
   void maybe_cut_ok(LayerContext& ctx);
   void install(std::shared_ptr<View> view, const std::optional<Buffer>& state, LayerContext& ctx);
   void install_local(std::shared_ptr<View> view, LayerContext& ctx);
-  void abandon_proposal(LayerContext& ctx);
+  void abandon_proposal(LayerContext& ctx, bool suspect_coordinator);
+  void drop_flush(LayerContext& ctx);
 
   // coordinator side
   void on_alive(const Endpoint& from, ByteReader& in, LayerContext& ctx);
   void on_flush_ok(const Endpoint& from, ByteReader& in);
   void start_flush(std::set<Endpoint> members, LayerContext& ctx);
   void flush_progress(LayerContext& ctx);
-  void finish_flushing();
-  void send_phase_messages(LayerContext& ctx);
+  void finish_flushing(LayerContext& ctx);
+  void decide_primary(const std::set<Endpoint>& final_set, LayerContext& ctx);
+  void make_view();
+  void send_phase_messages(LayerContext& ctx, bool only_new = false);
   void retry(LayerContext& ctx);
   bool acting_coordinator(const LayerContext& ctx) const;
   std::set<Endpoint> desired_members() const;
@@ -134,6 +138,9 @@ class Gmp final : public Layer {
   bool left_ = false;
   // member: the proposal we agreed to (blocked while set)
   std::optional<Proposal> accepted_;
+  // The highest proposal ever agreed to: never go back to a lower one, or a
+  // member could help install two concurrent primary views.
+  std::optional<Proposal> max_accepted_;
   Endpoint accepted_from_;
   TimePoint accepted_at_{};
   std::optional<std::vector<std::uint64_t>> cut_;

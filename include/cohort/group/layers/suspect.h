@@ -11,6 +11,7 @@
 // subject:2 (the rank a probe is about).
 #pragma once
 
+#include <optional>
 #include <vector>
 
 #include "cohort/group/layer.h"
@@ -42,7 +43,12 @@ class Suspect final : public Layer {
 
  private:
   struct Peer {
-    TimePoint last_heard;
+    // Start of the current silence: the last message from it, the last
+    // "heard" answer about it, or the view's start.
+    TimePoint timeout_from;
+    // Only what this member heard itself: probe answers must not pass on
+    // hearsay, or two members could keep vouching for a dead third forever.
+    std::optional<TimePoint> heard;
     TimePoint probe_started;
     bool probing = false;
     bool suspected = false;
@@ -54,6 +60,7 @@ class Suspect final : public Layer {
   void check(Rank r, LayerContext& ctx);
   static void send_own(LayerContext& ctx, Msg::Kind kind, Rank to, std::uint8_t own_kind, Rank subject);
   bool heard_recently(Rank r, TimePoint now) const;
+  bool silent(Rank r, TimePoint now) const;
 
   SuspectOptions options_;
   std::shared_ptr<const View> view_;
