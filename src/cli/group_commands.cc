@@ -27,7 +27,7 @@ void add_join(CLI::App& group, Action& action) {
                    "Write this member's history (JSON lines) to FILE, for cohort-check-history");
   join->add_flag("--stay", options->stay, "Stay in the group at the end of stdin (until SIGINT/SIGTERM)");
   join->add_flag("--rejoin", options->rejoin,
-                 "This node was a member before (a restart): never bootstrap a primary view alone");
+                 "This node was a member before (a restart): take a new incarnation from the clock and never bootstrap a primary view alone. Required when restarting a member; without it the process is the node's first incarnation (0)");
   join->add_option("--leave-timeout", options->leave_timeout_s,
                    "Seconds to wait for the group to let us go before exiting anyway")
       ->capture_default_str()

@@ -113,7 +113,7 @@ class Member {
     group::NodeOptions node_options{.group = options.group,
                                     .stack = options.stack,
                                     .id = who->id,
-                                    .incarnation = group::incarnation_from_clock(),
+                                    .incarnation = options.rejoin ? group::incarnation_from_clock() : 0,
                                     .listen = who->listen,
                                     .peers = who->peers,
                                     .restarted = options.rejoin,

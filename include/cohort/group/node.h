@@ -1,6 +1,7 @@
 // A group member as a real process: a GroupMachine bound to a UDP socket and
 // an EventLoop (UdpMachineDriver), with its identity (node id + an
-// incarnation from the clock, so a restart is a new member), the peer table,
+// incarnation: 0 on first boot, from the clock on a restart, so a restart
+// is a new member), the peer table,
 // the group's name on the wire (datagrams of another group are dropped),
 // back-pressure told to the caller, graceful leave and shutdown on
 // SIGINT/SIGTERM. Thin on purpose: `cohort group join` and the benchmarks are
@@ -28,7 +29,7 @@ struct NodeOptions {
   std::string group;                  // the group's name; required
   std::string stack = kDefaultNodeStack;
   NodeId id = 0;
-  std::uint32_t incarnation = 0;      // 0: incarnation_from_clock()
+  std::uint32_t incarnation = 0;      // 0: first boot, or incarnation_from_clock() if restarted
   std::optional<Address> listen;      // unset: this node's entry in `peers`
   std::vector<Peer> peers;            // the nodes that may hold members (this one may be listed)
   bool restarted = false;             // a restart: must not bootstrap a primary view alone
