@@ -74,6 +74,20 @@ TEST(ReliableLayers, FullStackHeaderIsCompact) {
   EXPECT_EQ(stack.wire_header_bytes(), 28u);
 }
 
+// The header a steady-state data message of the default and the benchmark
+// stacks carries: packed block plus the bottom's envelope.
+TEST(ReliableLayers, DefaultAndBenchmarkStackHeaders) {
+  for (auto [spec, block] : {std::pair{"total:gmp:stable:mnak:suspect", 13u},
+                             std::pair{"total:gmp:flow:stable:mnak:suspect:batch", 20u}}) {
+    auto layers = make_layers(spec);
+    ASSERT_TRUE(layers.ok()) << layers.error().to_string();
+    Recorder top;
+    Stack stack(std::move(layers).value(), Endpoint{0, 0}, Rng(1), top);
+    EXPECT_EQ(stack.header_bytes(), block) << spec << ": " << stack.describe_header();
+    EXPECT_EQ(stack.wire_header_bytes(), block + Bottom::kEnvelopeBytes) << spec;
+  }
+}
+
 TEST(Mnak, DeliversInOrderOnceWhateverTheArrivalOrder) {
   Pair p([] { return with_bottom(std::make_unique<Mnak>()); });
   for (auto s : {"a", "b", "c"}) p.s0.cast(p.t, text(s), p.out0);
