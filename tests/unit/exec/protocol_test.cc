@@ -1,0 +1,91 @@
+// The exec wire messages: every kind round-trips, and a decoder fed short,
+// oversized or unknown input says so instead of reading past the end.
+#include "cohort/exec/protocol.h"
+
+#include <gtest/gtest.h>
+
+#include "cohort/core/bytes.h"
+
+namespace cohort::exec {
+namespace {
+
+ExecRequest sample_request() {
+  ExecRequest r;
+  for (std::size_t i = 0; i < r.nonce.size(); ++i) r.nonce[i] = static_cast<std::uint8_t>(i * 7);
+  r.expires_unix_ms = 1'790'000'000'000;
+  r.argv = {"sh", "-c", "echo $HOME"};
+  r.env = {"A=1", "EMPTY="};
+  r.cwd = "/tmp";
+  r.expand_env = true;
+  r.tty = true;
+  r.rows = 50;
+  r.cols = 132;
+  return r;
+}
+
+TEST(ExecProtocol, EveryMessageRoundTrips) {
+  std::vector<std::uint8_t> binary(300);
+  for (std::size_t i = 0; i < binary.size(); ++i) binary[i] = static_cast<std::uint8_t>(i);
+  std::vector<ExecMessage> messages = {
+      sample_request(),
+      StreamChunk{Stream::stdin_, binary},
+      StreamChunk{Stream::stderr_, {}},
+      SignalTask{15},
+      WindowSize{24, 80},
+      TaskExit{3, 0},
+      TaskExit{0, 9},
+      Refusal{RefusalReason::not_authorised, "alice is not mapped to an account on h1"},
+  };
+  for (const auto& m : messages) {
+    auto back = decode(encode(m));
+    ASSERT_TRUE(back.ok()) << back.error().to_string();
+    EXPECT_EQ(*back, m);
+  }
+}
+
+TEST(ExecProtocol, ExitStatusIsShellStyle) {
+  EXPECT_EQ((TaskExit{3, 0}.shell_status()), 3);
+  EXPECT_EQ((TaskExit{0, 9}.shell_status()), 137);
+}
+
+TEST(ExecProtocol, EveryTruncationIsAnError) {
+  Buffer full = encode(sample_request());
+  for (std::size_t n = 0; n < full.size(); ++n) {
+    auto r = decode(ByteView(full.data(), n));
+    EXPECT_FALSE(r.ok()) << "decoded from the first " << n << " bytes";
+  }
+}
+
+TEST(ExecProtocol, TrailingBytesAndUnknownValuesAreRefused) {
+  Buffer full = encode(SignalTask{2});
+  std::vector<std::uint8_t> longer(full.data(), full.data() + full.size());
+  longer.push_back(0);
+  EXPECT_FALSE(decode(longer).ok());
+  EXPECT_EQ(decode(std::vector<std::uint8_t>{99}).error().code(), Errc::malformed);
+  EXPECT_EQ(decode(std::vector<std::uint8_t>{2, 7, 0, 0, 0, 0}).error().code(), Errc::malformed);  // stream 7
+  EXPECT_EQ(decode(std::vector<std::uint8_t>{6, 0, 0, 0, 0, 0}).error().code(), Errc::malformed);  // reason 0
+}
+
+TEST(ExecProtocol, RequestWithoutProgramIsRefused) {
+  ExecRequest r = sample_request();
+  r.argv.clear();
+  EXPECT_EQ(decode(encode(r)).error().code(), Errc::malformed);
+}
+
+TEST(ExecProtocol, OversizedCountsAreRefusedBeforeAllocating) {
+  ByteWriter w;
+  w.u8(1);  // request
+  w.bytes(std::vector<std::uint8_t>(16, 0));
+  w.u64(1);
+  w.u32(0xffffffff);  // argument count
+  EXPECT_EQ(decode(w.finish()).error().code(), Errc::too_large);
+
+  ByteWriter c;
+  c.u8(2);
+  c.u8(1);
+  c.u32(static_cast<std::uint32_t>(kMaxChunkBytes + 1));
+  EXPECT_EQ(decode(c.finish()).error().code(), Errc::too_large);
+}
+
+}  // namespace
+}  // namespace cohort::exec
