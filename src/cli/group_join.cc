@@ -113,7 +113,7 @@ class Member {
     group::NodeOptions node_options{.group = options.group,
                                     .stack = options.stack,
                                     .id = who->id,
-                                    .incarnation = options.rejoin ? group::incarnation_from_clock() : 0,
+                                    .incarnation = group::start_incarnation(options.rejoin),
                                     .listen = who->listen,
                                     .peers = who->peers,
                                     .restarted = options.rejoin,

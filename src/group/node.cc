@@ -83,11 +83,7 @@ Result<std::unique_ptr<GroupNode>> GroupNode::create(EventLoop& loop, const Node
   std::unique_ptr<GroupNode> node(new GroupNode(loop));
   node->app_ = app.get();
   node->leave_timeout_ = options.leave_timeout;
-  // The first boot of a node is incarnation 0, the endpoint the seed list
-  // names for the bootstrap majority; a restart takes a fresh one from the
-  // clock, so it never poses as its predecessor.
-  std::uint32_t incarnation = options.incarnation;
-  if (incarnation == 0 && options.restarted) incarnation = incarnation_from_clock();
+  std::uint32_t incarnation = options.incarnation != 0 ? options.incarnation : start_incarnation(options.restarted);
   Endpoint self{options.id, incarnation};
   Rng rng(fnv1a64(&self, sizeof self, static_cast<std::uint64_t>(loop.now().time_since_epoch().count())));
   auto machine = GroupMachine::create(self, config_of(options), rng, std::make_unique<Hooks>(*node, std::move(app)));

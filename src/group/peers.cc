@@ -102,4 +102,6 @@ std::uint32_t incarnation_from_clock() {
   return value == 0 ? 1 : value;
 }
 
+std::uint32_t start_incarnation(bool restarted) { return restarted ? incarnation_from_clock() : 0; }
+
 }  // namespace cohort::group

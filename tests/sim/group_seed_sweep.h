@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "cohort/group/scenario.h"
+#include "group_scenario_util.h"
 
 namespace cohort::group {
 
@@ -26,10 +27,7 @@ inline SweepTotals sweep_seeds(std::uint64_t first, std::uint64_t count, const G
     t.one_way += r.one_way;
     if (r.ok()) continue;
     ++t.failures;
-    std::string why;
-    for (const auto& v : r.violations) why += "\n  " + v;
-    ADD_FAILURE() << "seed " << seed << " failed:" << why
-                  << "\n  reproduce with: " << group_replay_command(seed, options);
+    ADD_FAILURE() << testing::describe(r, options);
   }
   return t;
 }

@@ -66,7 +66,7 @@ struct GroupConfig {
   std::optional<bool> restarted{};
   // How casts reach the other members: unicast fan-out or a multicast channel.
   BottomOptions bottom{};
-  LayerOptions layers{};  // {} initialisers: aggregates may leave these out
+  LayerOptions layers{};
 };
 
 struct LayerEnv;

@@ -29,7 +29,7 @@ struct NodeOptions {
   std::string group;                  // the group's name; required
   std::string stack = kDefaultNodeStack;
   NodeId id = 0;
-  std::uint32_t incarnation = 0;      // 0: first boot, or incarnation_from_clock() if restarted
+  std::uint32_t incarnation = 0;      // 0: start_incarnation(restarted)
   std::optional<Address> listen;      // unset: this node's entry in `peers`
   std::vector<Peer> peers;            // the nodes that may hold members (this one may be listed)
   bool restarted = false;             // a restart: must not bootstrap a primary view alone

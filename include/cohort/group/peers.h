@@ -34,4 +34,9 @@ const Peer* find_peer(const std::vector<Peer>& peers, NodeId id);
 // wall clock (mod 2^32, never 0), so a restarted process is a new endpoint.
 std::uint32_t incarnation_from_clock();
 
+// The incarnation of a member process: 0 on a node's first boot, the endpoint
+// the seed list names for the bootstrap majority; a restart takes a fresh one
+// from the clock, so it never poses as its predecessor.
+std::uint32_t start_incarnation(bool restarted);
+
 }  // namespace cohort::group

@@ -35,12 +35,6 @@ void Total::reset(std::shared_ptr<const View> view, LayerContext& ctx) {
 
 bool Total::sequencer(const LayerContext& ctx) const { return view_ && view_->members.front() == ctx.self(); }
 
-std::size_t Total::unordered() const {
-  std::size_t n = 0;
-  for (const auto& q : waiting_) n += q.size();
-  return n;
-}
-
 void Total::down(Msg msg, LayerContext& ctx) {
   if (msg.kind == Msg::Kind::cast) ctx.slot(msg).set(0, kData);
   ctx.down(std::move(msg));

@@ -69,7 +69,6 @@ class Gmp final : public Layer {
   void timer(std::uint32_t key, LayerContext& ctx) override;
 
   const View& view() const { return *view_; }
-  bool blocked() const { return accepted_.has_value(); }
 
   struct Proposal {
     std::uint32_t ltime = 0;

@@ -44,8 +44,6 @@ class Total final : public Layer {
   void up_event(const Event& event, LayerContext& ctx) override;
   void timer(std::uint32_t key, LayerContext& ctx) override;
 
-  std::size_t unordered() const;
-
  private:
   struct Run {
     Rank origin;
