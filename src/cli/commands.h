@@ -19,5 +19,7 @@ inline constexpr int kExitUsage = 2;    // bad arguments; nothing was done
 
 // `cohort group ...`: src/cli/group_commands.cc.
 void add_group_commands(CLI::App& root, Action& action);
+// `cohort exec`, `cohort run`, `cohort ps` / `kill` / `wait`: src/cli/exec_commands.cc.
+void add_exec_commands(CLI::App& root, Action& action);
 
 }  // namespace cohort::cli

@@ -1,8 +1,7 @@
-// Lines from a file descriptor (stdin) on the EventLoop, without blocking it:
-// the descriptor is made non-blocking (and restored when done), pipes and
-// terminals are watched, regular files (which epoll refuses) are read a
-// chunk per loop turn. The consumer may refuse a line (back-pressure): the
-// source then holds it and reads nothing more until resume().
+// Lines from a file descriptor (stdin) on the EventLoop, read through a
+// ByteSource (never blocking the loop). The consumer may refuse a line
+// (back-pressure): the source then holds it and reads nothing more until
+// resume().
 #pragma once
 
 #include <cstddef>
@@ -13,6 +12,7 @@
 
 #include "cohort/core/error.h"
 #include "cohort/core/event_loop.h"
+#include "byte_source.h"
 
 namespace cohort::cli {
 
@@ -27,29 +27,22 @@ class LineSource {
   static Result<std::unique_ptr<LineSource>> create(EventLoop& loop, int fd, std::size_t max_line,
                                                     LineCallback on_line, EofCallback on_eof,
                                                     std::function<void(std::size_t)> on_too_long);
-  ~LineSource();
+  ~LineSource() = default;
   LineSource(const LineSource&) = delete;
   LineSource& operator=(const LineSource&) = delete;
 
   void resume();
 
  private:
-  LineSource(EventLoop& loop, int fd, std::size_t max_line);
-  void read_available();
+  explicit LineSource(std::size_t max_line) : max_line_(max_line) {}
+  bool take(ByteView chunk);
+  void end_of_input();
   // Passes on complete lines; false if the consumer refused one.
   bool pass_lines();
-  void pause();
-  void resume_reading();
   void finish();
 
-  EventLoop& loop_;
-  int fd_;
-  int saved_flags_ = -1;
   std::size_t max_line_;
-  bool watchable_ = true;  // false for regular files
-  bool watching_ = false;
-  bool paused_ = false;
-  bool eof_ = false;
+  std::unique_ptr<ByteSource> bytes_;
   bool finished_ = false;
   bool skipping_ = false;  // inside a line that was too long
   std::size_t skipped_ = 0;
@@ -57,7 +50,6 @@ class LineSource {
   LineCallback on_line_;
   EofCallback on_eof_;
   std::function<void(std::size_t)> on_too_long_;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace cohort::cli

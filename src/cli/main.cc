@@ -8,7 +8,8 @@
 namespace {
 
 using Registration = void (*)(CLI::App&, cohort::cli::Action&);
-constexpr std::array<Registration, 1> kSubsystems = {cohort::cli::add_group_commands};
+constexpr std::array<Registration, 2> kSubsystems = {cohort::cli::add_group_commands,
+                                                      cohort::cli::add_exec_commands};
 
 }  // namespace
 

@@ -6,9 +6,20 @@ namespace cohort::exec {
 
 namespace {
 
-enum class Type : std::uint8_t { request = 1, chunk = 2, signal = 3, window = 4, exit = 5, refusal = 6 };
+enum class Type : std::uint8_t {
+  request = 1,
+  chunk = 2,
+  signal = 3,
+  window = 4,
+  exit = 5,
+  refusal = 6,
+  started = 7,
+  control = 8,
+  task_info = 9,
+  end_of_list = 10,
+};
 
-constexpr std::uint8_t kExpandEnv = 1, kTty = 2;
+constexpr std::uint8_t kExpandEnv = 1, kTty = 2, kDetach = 4;
 
 void put_strings(ByteWriter& w, const std::vector<std::string>& list) {
   w.u32(static_cast<std::uint32_t>(list.size()));
@@ -35,9 +46,11 @@ struct Encoder {
     put_strings(w, m.argv);
     put_strings(w, m.env);
     w.string(m.cwd);
-    w.u8(static_cast<std::uint8_t>((m.expand_env ? kExpandEnv : 0) | (m.tty ? kTty : 0)));
+    w.u8(static_cast<std::uint8_t>((m.expand_env ? kExpandEnv : 0) | (m.tty ? kTty : 0) | (m.detach ? kDetach : 0)));
     w.u16(m.rows);
     w.u16(m.cols);
+    w.u64(m.timeout_ms);
+    w.u32(m.kill_after_ms);
   }
   void operator()(const StreamChunk& m) const {
     w.u8(static_cast<std::uint8_t>(Type::chunk));
@@ -63,22 +76,89 @@ struct Encoder {
     w.u8(static_cast<std::uint8_t>(m.reason));
     w.string(m.detail);
   }
+  void operator()(const TaskStarted& m) const {
+    w.u8(static_cast<std::uint8_t>(Type::started));
+    w.u64(m.task_id);
+    w.u32(m.pid);
+  }
+  void operator()(const ControlRequest& m) const {
+    w.u8(static_cast<std::uint8_t>(Type::control));
+    w.bytes(m.nonce);
+    w.u64(m.expires_unix_ms);
+    w.u8(static_cast<std::uint8_t>(m.op));
+    w.u64(m.task_id);
+    w.u8(m.signal);
+  }
+  void operator()(const TaskInfo& m) const {
+    w.u8(static_cast<std::uint8_t>(Type::task_info));
+    w.u64(m.task_id);
+    w.u32(m.pid);
+    w.u8(static_cast<std::uint8_t>(m.state));
+    w.u8(m.exit.code);
+    w.u8(m.exit.signal);
+    w.string(m.identity);
+    w.string(m.account);
+    w.string(m.command);
+    for (std::uint64_t v : {m.started_unix_ms, m.ended_unix_ms, m.user_cpu_us, m.system_cpu_us, m.max_rss_kib}) {
+      w.u64(v);
+    }
+  }
+  void operator()(const EndOfList&) const { w.u8(static_cast<std::uint8_t>(Type::end_of_list)); }
 };
+
+Nonce get_nonce(ByteReader& r) {
+  Nonce nonce{};
+  ByteView bytes = r.bytes(nonce.size());
+  if (!r.failed()) std::copy(bytes.begin(), bytes.end(), nonce.begin());
+  return nonce;
+}
+
+ControlRequest get_control(ByteReader& r) {
+  ControlRequest m;
+  m.nonce = get_nonce(r);
+  m.expires_unix_ms = r.u64();
+  std::uint8_t op = r.u8();
+  if (op < 1 || op > static_cast<std::uint8_t>(ControlOp::watch)) r.fail(Errc::malformed, "unknown control operation");
+  m.op = static_cast<ControlOp>(op);
+  m.task_id = r.u64();
+  m.signal = r.u8();
+  return m;
+}
+
+TaskInfo get_task_info(ByteReader& r) {
+  TaskInfo m;
+  m.task_id = r.u64();
+  m.pid = r.u32();
+  std::uint8_t state = r.u8();
+  if (state < 1 || state > static_cast<std::uint8_t>(TaskState::ended)) r.fail(Errc::malformed, "unknown task state");
+  m.state = static_cast<TaskState>(state);
+  m.exit.code = r.u8();
+  m.exit.signal = r.u8();
+  m.identity = r.string(kMaxNameBytes);
+  m.account = r.string(kMaxNameBytes);
+  m.command = r.string(kMaxArgBytes);
+  for (std::uint64_t* v : {&m.started_unix_ms, &m.ended_unix_ms, &m.user_cpu_us, &m.system_cpu_us, &m.max_rss_kib}) {
+    *v = r.u64();
+  }
+  return m;
+}
 
 ExecRequest get_request(ByteReader& r) {
   ExecRequest m;
-  ByteView nonce = r.bytes(m.nonce.size());
-  if (!r.failed()) std::copy(nonce.begin(), nonce.end(), m.nonce.begin());
+  m.nonce = get_nonce(r);
   m.expires_unix_ms = r.u64();
   m.argv = get_strings(r, kMaxArgs, "arguments");
   m.env = get_strings(r, kMaxEnv, "environment variables");
   m.cwd = r.string(kMaxPathBytes);
   std::uint8_t flags = r.u8();
-  if (flags & ~(kExpandEnv | kTty)) r.fail(Errc::malformed, "unknown request flags");
+  if (flags & ~(kExpandEnv | kTty | kDetach)) r.fail(Errc::malformed, "unknown request flags");
   m.expand_env = (flags & kExpandEnv) != 0;
   m.tty = (flags & kTty) != 0;
+  m.detach = (flags & kDetach) != 0;
   m.rows = r.u16();
   m.cols = r.u16();
+  m.timeout_ms = r.u64();
+  m.kill_after_ms = r.u32();
   if (!r.failed() && m.argv.empty()) r.fail(Errc::malformed, "a request names no program");
   return m;
 }
@@ -126,6 +206,18 @@ Result<ExecMessage> get_message(ByteReader& r) {
     }
     case Type::refusal:
       return ExecMessage{get_refusal(r)};
+    case Type::started: {
+      TaskStarted m;
+      m.task_id = r.u64();
+      m.pid = r.u32();
+      return ExecMessage{m};
+    }
+    case Type::control:
+      return ExecMessage{get_control(r)};
+    case Type::task_info:
+      return ExecMessage{get_task_info(r)};
+    case Type::end_of_list:
+      return ExecMessage{EndOfList{}};
   }
   return Error(Errc::malformed, "unknown exec message type");
 }

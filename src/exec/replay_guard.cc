@@ -4,27 +4,28 @@
 
 namespace cohort::exec {
 
-std::optional<Refusal> ReplayGuard::admit(const ExecRequest& request, std::uint64_t now_unix_ms) {
+std::optional<Refusal> ReplayGuard::admit(const Nonce& nonce, std::uint64_t expires_unix_ms,
+                                          std::uint64_t now_unix_ms) {
   forget_expired(now_unix_ms);
-  if (request.expires_unix_ms <= now_unix_ms) {
+  if (expires_unix_ms <= now_unix_ms) {
     return Refusal{RefusalReason::expired, "the request expired " +
-                                               std::to_string(now_unix_ms - request.expires_unix_ms) +
+                                               std::to_string(now_unix_ms - expires_unix_ms) +
                                                " ms ago (check the clocks of client and host)"};
   }
   std::uint64_t latest = now_unix_ms + options_.max_lifetime_ms + options_.max_clock_skew_ms;
-  if (request.expires_unix_ms > latest) {
+  if (expires_unix_ms > latest) {
     return Refusal{RefusalReason::limit_reached,
                    "the request's expiry lies more than " + std::to_string(options_.max_lifetime_ms) +
                        " ms ahead (check the client's clock)"};
   }
-  if (nonces_.count(request.nonce) != 0) {
+  if (nonces_.count(nonce) != 0) {
     return Refusal{RefusalReason::replayed, "this request was seen before: a captured request cannot run twice"};
   }
   if (nonces_.size() >= options_.capacity) {
     return Refusal{RefusalReason::limit_reached, "too many requests within their lifetime; retry shortly"};
   }
-  nonces_.insert(request.nonce);
-  by_expiry_.emplace(request.expires_unix_ms, request.nonce);
+  nonces_.insert(nonce);
+  by_expiry_.emplace(expires_unix_ms, nonce);
   return std::nullopt;
 }
 

@@ -25,24 +25,14 @@ FramedStream::FramedStream(EventLoop& loop, TcpStream stream, const FramedStream
       peer_(stream_->peer()),
       options_(options),
       decoder_(options.max_frame),
-      read_buffer_(kReadChunk) {}
+      read_buffer_(kReadChunk),
+      queue_(options.max_frame, options.max_queued_bytes) {}
 
 FramedStream::~FramedStream() { close(); }
 
 Status FramedStream::send(ByteView payload) {
   if (!is_open()) return Error(Errc::closed, "stream to " + peer_.to_string() + " is closed");
-  if (payload.size() > options_.max_frame) {
-    return Error(Errc::too_large, "frame of " + std::to_string(payload.size()) + " bytes exceeds the limit of " +
-                                      std::to_string(options_.max_frame));
-  }
-  std::size_t frame_bytes = wire::kFrameHeaderBytes + payload.size();
-  if (queued_bytes_ > 0 && queued_bytes_ + frame_bytes > options_.max_queued_bytes) {
-    refused_send_ = true;
-    return Error(Errc::would_block, std::to_string(queued_bytes_) + " bytes already queued for " +
-                                        peer_.to_string() + "; wait for on_writable");
-  }
-  queue_.push_back(wire::encode_frame(payload));
-  queued_bytes_ += frame_bytes;
+  if (Status s = queue_.push(payload, peer_.to_string()); !s) return s;
   return update_interest();
 }
 
@@ -50,9 +40,7 @@ void FramedStream::close() {
   if (!is_open()) return;
   loop_.unwatch(stream_->fd());
   stream_.reset();
-  front_written_ = 0;
   queue_.clear();
-  queued_bytes_ = 0;
 }
 
 void FramedStream::handle_events(std::uint32_t events) {
@@ -104,28 +92,19 @@ void FramedStream::deliver_frames() {
 
 void FramedStream::flush() {
   while (is_open() && !queue_.empty()) {
-    const std::vector<std::uint8_t>& front = queue_.front();
-    auto n = stream_->write(ByteView(front).subspan(front_written_));
+    auto n = stream_->write(queue_.unwritten());
     if (!n) {
       if (n.error().code() != Errc::would_block) fail(n.error());
       break;
     }
-    front_written_ += *n;
-    queued_bytes_ -= *n;
-    if (front_written_ == front.size()) {
-      queue_.pop_front();
-      front_written_ = 0;
-    }
+    queue_.consume(*n);
   }
   if (!is_open()) return;
   if (Status s = update_interest(); !s) {
     fail(s);
     return;
   }
-  if (queue_.empty() && refused_send_) {
-    refused_send_ = false;
-    if (on_writable_) on_writable_();
-  }
+  if (queue_.take_drained_after_refusal() && on_writable_) on_writable_();
 }
 
 // Asks for writable events only while there is something to write, since a

@@ -13,6 +13,8 @@ namespace cohort::log {
 // Sets up the process-wide logger: messages go to stderr, tagged with
 // `program`, at `level` ("trace", "debug", "info", "warn", "error", "off").
 Status init(std::string_view program, std::string_view level = "info");
+// The same, appending to `file` instead (daemons that are not under the journal).
+Status init_file(std::string_view program, const std::string& file, std::string_view level = "info");
 
 using spdlog::debug;
 using spdlog::error;

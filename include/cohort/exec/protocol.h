@@ -22,6 +22,7 @@ inline constexpr std::size_t kMaxEnv = 4096;
 inline constexpr std::size_t kMaxPathBytes = 4096;
 inline constexpr std::size_t kMaxChunkBytes = 256 * 1024;
 inline constexpr std::size_t kMaxReasonBytes = 4096;
+inline constexpr std::size_t kMaxNameBytes = 4096;
 
 using Nonce = std::array<std::uint8_t, 16>;
 
@@ -35,6 +36,9 @@ struct ExecRequest {
   std::string cwd;                      // empty: the account's home
   bool expand_env = false;              // $NAME in argv expanded remotely, as rsh's shell would
   bool tty = false;
+  bool detach = false;                  // the task outlives the connection (else it is ended with it)
+  std::uint64_t timeout_ms = 0;         // the daemon ends the task after this long; 0: never
+  std::uint32_t kill_after_ms = 0;      // SIGKILL this long after the timeout's SIGTERM
   std::uint16_t rows = 0, cols = 0;     // with tty
   bool operator==(const ExecRequest&) const = default;
 };
@@ -84,7 +88,50 @@ struct Refusal {
   bool operator==(const Refusal&) const = default;
 };
 
-using ExecMessage = std::variant<ExecRequest, StreamChunk, SignalTask, WindowSize, TaskExit, Refusal>;
+// The task runs: its id on the daemon (for ps / kill / wait) and its pid.
+struct TaskStarted {
+  std::uint64_t task_id = 0;
+  std::uint32_t pid = 0;
+  bool operator==(const TaskStarted&) const = default;
+};
+
+enum class ControlOp : std::uint8_t { list = 1, kill = 2, wait = 3, watch = 4 };
+
+// Task management, one per connection and with its own nonce and expiry:
+// list the caller's tasks, signal one, wait for one to end, or watch every
+// state change of the caller's tasks until the connection closes.
+struct ControlRequest {
+  Nonce nonce{};
+  std::uint64_t expires_unix_ms = 0;
+  ControlOp op = ControlOp::list;
+  std::uint64_t task_id = 0;  // kill, wait
+  std::uint8_t signal = 0;    // kill
+  bool operator==(const ControlRequest&) const = default;
+};
+
+enum class TaskState : std::uint8_t { running = 1, ended = 2 };
+
+// One task as the daemon sees it; `exit` and the usage figures once ended.
+struct TaskInfo {
+  std::uint64_t task_id = 0;
+  std::uint32_t pid = 0;
+  TaskState state = TaskState::running;
+  TaskExit exit;
+  std::string identity;  // who asked (certificate name)
+  std::string account;   // the local account it runs as
+  std::string command;
+  std::uint64_t started_unix_ms = 0, ended_unix_ms = 0;
+  std::uint64_t user_cpu_us = 0, system_cpu_us = 0, max_rss_kib = 0;
+  bool operator==(const TaskInfo&) const = default;
+};
+
+// Ends a list of TaskInfo.
+struct EndOfList {
+  bool operator==(const EndOfList&) const = default;
+};
+
+using ExecMessage = std::variant<ExecRequest, StreamChunk, SignalTask, WindowSize, TaskExit, Refusal, TaskStarted,
+                                 ControlRequest, TaskInfo, EndOfList>;
 
 Buffer encode(const ExecMessage& message);
 // Errors: truncated, too_large (a field over its limit), malformed (unknown

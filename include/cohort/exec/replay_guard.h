@@ -28,7 +28,10 @@ class ReplayGuard {
   // Accepts and remembers the request's nonce (nullopt), or says why not:
   // expired, replayed, or limit_reached (expiry too far ahead, or too many
   // live nonces), with a detail for the client.
-  std::optional<Refusal> admit(const ExecRequest& request, std::uint64_t now_unix_ms);
+  std::optional<Refusal> admit(const Nonce& nonce, std::uint64_t expires_unix_ms, std::uint64_t now_unix_ms);
+  std::optional<Refusal> admit(const ExecRequest& request, std::uint64_t now_unix_ms) {
+    return admit(request.nonce, request.expires_unix_ms, now_unix_ms);
+  }
   std::size_t remembered() const { return nonces_.size(); }
 
  private:

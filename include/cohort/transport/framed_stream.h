@@ -15,6 +15,7 @@
 #include "cohort/core/buffer.h"
 #include "cohort/core/error.h"
 #include "cohort/core/event_loop.h"
+#include "cohort/transport/frame_queue.h"
 #include "cohort/transport/tcp.h"
 #include "cohort/wire/frame.h"
 
@@ -51,7 +52,7 @@ class FramedStream {
   // fits under max_queued_bytes; otherwise would_block. too_large past
   // max_frame; closed once the stream has ended.
   Status send(ByteView payload);
-  std::size_t queued_bytes() const { return queued_bytes_; }
+  std::size_t queued_bytes() const { return queue_.queued_bytes(); }
   bool is_open() const { return stream_.has_value(); }
   // Closes at once, discarding queued frames; on_close is not called.
   void close();
@@ -72,11 +73,8 @@ class FramedStream {
   FramedStreamOptions options_;
   wire::FrameDecoder decoder_;
   std::vector<std::uint8_t> read_buffer_;
-  std::deque<std::vector<std::uint8_t>> queue_;
-  std::size_t front_written_ = 0;
-  std::size_t queued_bytes_ = 0;
+  FrameQueue queue_;
   bool connecting_ = true;
-  bool refused_send_ = false;
   bool watching_writable_ = true;
   FrameCallback on_frame_;
   CloseCallback on_close_;

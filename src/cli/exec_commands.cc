@@ -1,0 +1,90 @@
+// `cohort exec`, and cohortd's task commands.
+#include <CLI/CLI.hpp>
+#include <memory>
+
+#include "commands.h"
+#include "remote_exec.h"
+#include "task_commands.h"
+
+namespace cohort::cli {
+
+namespace {
+
+void add_exec(CLI::App& root, Action& action) {
+  auto options = std::make_shared<ExecOptions>();
+  CLI::App* exec = root.add_subcommand(
+      "exec",
+      "Run CMD on HOST through its cohortd: stdin/stdout/stderr streamed byte-exact, the remote exit status "
+      "returned (128+N for signal N), SIGINT/SIGTERM/SIGHUP/SIGQUIT forwarded. As rsh, the words of CMD are "
+      "joined and run by the account's shell (so $VARS expand remotely) unless --exact. Exits 255 when cohort "
+      "could not run it (the reason is printed), 124 on --timeout.");
+  exec->add_option("HOST", options->host, "Host name or address, optionally :PORT")->required();
+  exec->add_option("CMD", options->command, "Command and arguments (none: a login shell on a tty)");
+  exec->prefix_command();  // everything after HOST belongs to the command, options included
+  add_client_options(*exec, options->client);
+  exec->add_flag("-t,--tty", options->tty, "Run on a pseudo-terminal (window size follows the local one)");
+  exec->add_flag("-n,--no-stdin", options->no_stdin, "Give the command an empty stdin (as ssh -n)");
+  exec->add_flag("--exact", options->exact, "Run CMD's words as argv, without a remote shell");
+  exec->add_option("-e,--env", options->env, "Set NAME=VALUE for the command (repeatable)")->allow_extra_args(false);
+  exec->add_option("--env-pass", options->env_pass, "Pass the local value of NAME (repeatable)")->allow_extra_args(false);
+  exec->add_option("-C,--cwd", options->cwd, "Working directory on HOST (default: the account's home)");
+  exec->add_option("--timeout", options->timeout_s, "End the command after SECONDS (SIGTERM, then SIGKILL)")
+      ->check(CLI::PositiveNumber);
+  exec->add_option("--kill-after", options->kill_after_s, "Seconds from the timeout's SIGTERM to SIGKILL")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  exec->add_flag("--detach", options->detach,
+                 "Start the command, print its task id and return; it outlives the connection (see cohort ps/wait)");
+  exec->callback([options, exec, &action] {
+    for (const auto& word : exec->remaining()) options->command.push_back(word);
+    action = [options] { return run_exec(*options); };
+  });
+}
+
+void add_ps(CLI::App& root, Action& action) {
+  auto options = std::make_shared<TaskCommandOptions>();
+  CLI::App* ps = root.add_subcommand("ps", "List your tasks on each HOST (running and recently ended; root sees all)");
+  ps->add_option("HOST", options->hosts, "Hosts to ask")->required();
+  add_client_options(*ps, options->client);
+  ps->add_flag("--watch", options->watch, "Keep printing every state change until interrupted");
+  ps->add_flag("--json", options->json, "One JSON object per task and line");
+  ps->callback([options, &action] { action = [options] { return run_ps(*options); }; });
+}
+
+void add_kill(CLI::App& root, Action& action) {
+  auto options = std::make_shared<TaskCommandOptions>();
+  CLI::App* kill = root.add_subcommand("kill", "Send a signal to task TASK on HOST (its whole process group)");
+  kill->add_option("HOST", options->host, "Host")->required();
+  kill->add_option("TASK", options->task_id, "Task id (from cohort ps or exec --detach)")->required();
+  kill->add_option("-s,--signal", options->signal, "Signal name or number")->capture_default_str();
+  add_client_options(*kill, options->client);
+  kill->callback([options, &action] {
+    options->hosts = {options->host};
+    action = [options] { return run_kill(*options); };
+  });
+}
+
+void add_wait(CLI::App& root, Action& action) {
+  auto options = std::make_shared<TaskCommandOptions>();
+  CLI::App* wait = root.add_subcommand(
+      "wait", "Wait until task TASK on HOST has ended; exit with its status (128+N for signal N)");
+  wait->add_option("HOST", options->host, "Host")->required();
+  wait->add_option("TASK", options->task_id, "Task id")->required();
+  wait->add_flag("--json", options->json, "Print the ended task as JSON");
+  add_client_options(*wait, options->client);
+  wait->callback([options, &action] {
+    options->hosts = {options->host};
+    action = [options] { return run_wait(*options); };
+  });
+}
+
+}  // namespace
+
+void add_exec_commands(CLI::App& root, Action& action) {
+  add_exec(root, action);
+  add_ps(root, action);
+  add_kill(root, action);
+  add_wait(root, action);
+}
+
+}  // namespace cohort::cli

@@ -1,0 +1,34 @@
+// `cohort exec HOST [--] CMD...`: one command on one host through cohortd,
+// with rsh semantics: streams byte-exact both ways, the remote exit status
+// as ours, signals forwarded, optional tty, timeouts that always fire.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "client_setup.h"
+
+namespace cohort::cli {
+
+// Exit statuses of cohort exec besides the remote command's own.
+inline constexpr int kExitTimedOut = 124;  // as timeout(1)
+inline constexpr int kExitExecFailed = 255;  // cohort could not run it, as ssh
+
+struct ExecOptions {
+  ClientOptions client;
+  std::string host;
+  std::vector<std::string> command;
+  std::vector<std::string> env;       // NAME=VALUE
+  std::vector<std::string> env_pass;  // NAME: take the local value
+  std::string cwd;
+  bool tty = false;
+  bool no_stdin = false;
+  bool exact = false;  // argv as given, no remote shell
+  bool detach = false;
+  double timeout_s = 0;
+  double kill_after_s = 5;
+};
+
+int run_exec(const ExecOptions& options);
+
+}  // namespace cohort::cli

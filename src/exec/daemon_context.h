@@ -1,0 +1,29 @@
+// What every connection of cohortd shares: the configuration, the account
+// map, the replay guard, the task table and this host's facts.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "cohort/core/event_loop.h"
+#include "cohort/exec/accounts.h"
+#include "cohort/exec/cgroup.h"
+#include "cohort/exec/daemon_config.h"
+#include "cohort/exec/replay_guard.h"
+#include "task_registry.h"
+
+namespace cohort::exec {
+
+struct DaemonContext {
+  EventLoop& loop;
+  DaemonConfig config;
+  AccountMap accounts;
+  ReplayGuard replay;
+  TaskRegistry tasks;
+  std::optional<TaskCgroups> cgroups;
+  Account self;       // the account cohortd runs as
+  std::string host;   // this host's name, for messages and COHORT_HOST
+  bool privileged() const { return self.uid == 0; }
+};
+
+}  // namespace cohort::exec
