@@ -1,6 +1,7 @@
 // cohort-sim: runs protocols in the deterministic simulator. `rbcast` runs
 // the reliable-broadcast proof protocol over one seed (with its trace, for
-// replaying a failure) or a sweep of seeds, and checks every history.
+// replaying a failure) or a sweep of seeds, and checks every history; `group`
+// does the same for a group stack, `launch` for the tree launch of `cohort run`.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
@@ -8,6 +9,7 @@
 
 #include "cohort/group/scenario.h"
 #include "cohort/sim/rbcast_scenario.h"
+#include "launch_command.h"
 
 namespace {
 
@@ -174,7 +176,11 @@ int main(int argc, char** argv) {
   grp->add_flag("--trace", g.trace, "Print the simulator's event trace (faults, packets, timers, outputs) of a single seed")
       ->needs(gseed);
 
+  cohort::sim::LaunchArgs launch;
+  CLI::App* launch_cmd = cohort::sim::add_launch_command(app, launch);
+
   CLI11_PARSE(app, argc, argv);
+  if (*launch_cmd) return cohort::sim::run_launch_command(launch);
   if (*grp) return run_group(g, static_cast<bool>(*gseeds));
   if (options.min_nodes > options.max_nodes) {
     fmt::print(stderr, "error: --min-nodes ({}) is larger than --max-nodes ({})\n", options.min_nodes,

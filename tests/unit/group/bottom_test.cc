@@ -8,6 +8,7 @@
 
 #include "cohort/group/group_machine.h"
 #include "cohort/group/stack.h"
+#include "machine_actions.h"
 
 namespace cohort::group {
 namespace {
@@ -34,14 +35,7 @@ std::shared_ptr<View> view_of(std::vector<Endpoint> members, std::uint32_t ltime
   return v;
 }
 
-template <typename A>
-std::vector<A> actions_of(const Actions& out) {
-  std::vector<A> found;
-  for (const Action& a : out.list()) {
-    if (const auto* x = std::get_if<A>(&a)) found.push_back(*x);
-  }
-  return found;
-}
+using cohort::testing::actions_of;
 
 TEST(BottomMulticast, JoinsTheChannelAtStart) {
   Recorder top;
