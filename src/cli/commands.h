@@ -6,11 +6,17 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <string>
+#include <vector>
 
 namespace cohort::cli {
 
 // Runs the chosen command; returns the process exit status.
 using Action = std::function<int()>;
+
+// The words after the first "--" on the command line (the remote command of
+// exec and run); main() keeps them away from option parsing.
+std::vector<std::string>& trailing_words();
 
 // Exit statuses shared by the subcommands.
 inline constexpr int kExitOk = 0;

@@ -1,26 +1,34 @@
 // `cohort exec`, and cohortd's task commands.
 #include <CLI/CLI.hpp>
+#include <map>
 #include <memory>
 
 #include "commands.h"
 #include "remote_exec.h"
+#include "remote_run.h"
 #include "task_commands.h"
 
 namespace cohort::cli {
 
 namespace {
 
+// The words after the options, then any after "--".
+std::vector<std::string> command_words(std::vector<std::string> words) {
+  words.insert(words.end(), trailing_words().begin(), trailing_words().end());
+  return words;
+}
+
 void add_exec(CLI::App& root, Action& action) {
   auto options = std::make_shared<ExecOptions>();
   CLI::App* exec = root.add_subcommand(
       "exec",
-      "Run CMD on HOST through its cohortd: stdin/stdout/stderr streamed byte-exact, the remote exit status "
+      "cohort exec [OPTIONS] HOST [--] [CMD...]: run CMD on HOST through its cohortd: stdin/stdout/stderr streamed byte-exact, the remote exit status "
       "returned (128+N for signal N), SIGINT/SIGTERM/SIGHUP/SIGQUIT forwarded. As rsh, the words of CMD are "
       "joined and run by the account's shell (so $VARS expand remotely) unless --exact. Exits 255 when cohort "
       "could not run it (the reason is printed), 124 on --timeout.");
   exec->add_option("HOST", options->host, "Host name or address, optionally :PORT")->required();
-  exec->add_option("CMD", options->command, "Command and arguments (none: a login shell on a tty)");
-  exec->prefix_command();  // everything after HOST belongs to the command, options included
+  // Everything after HOST is the command (none: a login shell on a tty), options included.
+  exec->prefix_command();
   add_client_options(*exec, options->client);
   exec->add_flag("-t,--tty", options->tty, "Run on a pseudo-terminal (window size follows the local one)");
   exec->add_flag("-n,--no-stdin", options->no_stdin, "Give the command an empty stdin (as ssh -n)");
@@ -36,8 +44,46 @@ void add_exec(CLI::App& root, Action& action) {
   exec->add_flag("--detach", options->detach,
                  "Start the command, print its task id and return; it outlives the connection (see cohort ps/wait)");
   exec->callback([options, exec, &action] {
-    for (const auto& word : exec->remaining()) options->command.push_back(word);
+    options->command = command_words(exec->remaining());
     action = [options] { return run_exec(*options); };
+  });
+}
+
+void add_run(CLI::App& root, Action& action) {
+  auto options = std::make_shared<RunOptions>();
+  CLI::App* run = root.add_subcommand(
+      "run",
+      "cohort run [OPTIONS] [--] CMD...: run CMD as N ranks on the hosts through their cohortd (SPMD). Each rank gets COHORT_RANK, COHORT_SIZE, "
+      "COHORT_NODE_RANK, COHORT_LOCAL_RANK, COHORT_NODES and COHORT_HOST. Output lines are prefixed by rank; "
+      "a summary per host goes to stderr; exits with the worst rank status (255 if a rank could not run).");
+  run->add_option("-n,--ranks", options->ranks, "Number of ranks (default: hosts x per-host)");
+  run->add_option("--hosts", options->hosts, "Hosts, comma-separated or repeated (HOST or HOST:PORT)")
+      ->allow_extra_args(false);
+  run->add_option("--hostfile", options->hostfile, "File with one host per line ('#' comments)");
+  run->add_option("--per-host", options->per_host, "Ranks per host")->capture_default_str()->check(CLI::PositiveNumber);
+  run->prefix_command();  // the first word that is no option starts the command
+  add_client_options(*run, options->client);
+  std::map<std::string, StdinTarget> stdin_targets{
+      {"0", StdinTarget::rank0}, {"all", StdinTarget::all}, {"none", StdinTarget::none}};
+  run->add_option("--stdin", options->stdin_target, "Where local stdin goes: 0 (rank 0), all, none")
+      ->transform(CLI::CheckedTransformer(stdin_targets));
+  run->add_flag_callback("--fold", [options] { options->output = OutputMode::folded; },
+                         "Group ranks with identical output (as dshbak -c)");
+  run->add_flag_callback("--raw", [options] { options->output = OutputMode::raw; },
+                         "Pass output through as it comes, without rank prefixes");
+  run->add_flag("--stop-on-failure", options->stop_on_failure,
+                "SIGTERM every rank once one exits non-zero or cannot run");
+  run->add_flag("--exact", options->exact, "Run CMD's words as argv, without a remote shell");
+  run->add_option("-e,--env", options->env, "Set NAME=VALUE for every rank (repeatable)")->allow_extra_args(false);
+  run->add_option("-C,--cwd", options->cwd, "Working directory on every host");
+  run->add_option("--timeout", options->timeout_s, "End every rank after SECONDS")->check(CLI::PositiveNumber);
+  run->add_option("--kill-after", options->kill_after_s, "Seconds from the timeout's SIGTERM to SIGKILL")
+      ->capture_default_str();
+  run->add_flag("-q,--quiet", options->quiet, "No per-host summary when every rank succeeded");
+  run->callback([options, run, &action] {
+    options->command = command_words(run->remaining());
+    if (options->command.empty()) throw CLI::RequiredError("CMD");
+    action = [options] { return run_ranks(*options); };
   });
 }
 
@@ -80,8 +126,14 @@ void add_wait(CLI::App& root, Action& action) {
 
 }  // namespace
 
+std::vector<std::string>& trailing_words() {
+  static std::vector<std::string> words;
+  return words;
+}
+
 void add_exec_commands(CLI::App& root, Action& action) {
   add_exec(root, action);
+  add_run(root, action);
   add_ps(root, action);
   add_kill(root, action);
   add_wait(root, action);

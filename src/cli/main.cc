@@ -1,7 +1,10 @@
 // cohort: the user-facing command. Subsystems add their subcommands
 // (commands.h); main parses, then runs the one that was chosen.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <array>
+#include <string>
+#include <vector>
 
 #include "commands.h"
 
@@ -14,12 +17,20 @@ constexpr std::array<Registration, 2> kSubsystems = {cohort::cli::add_group_comm
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"cohort: fault-tolerant process groups and cluster tools"};
+  CLI::App app{"cohort: fault-tolerant process groups and cluster tools", "cohort"};
   app.require_subcommand(1);
   cohort::cli::Action action;
   for (Registration add : kSubsystems) add(app, action);
+  // Words after the first "--" belong to a remote command, never to CLI11.
+  std::vector<std::string> words(argv + 1, argv + argc);
+  auto separator = std::find(words.begin(), words.end(), "--");
+  if (separator != words.end()) {
+    cohort::cli::trailing_words().assign(separator + 1, words.end());
+    words.erase(separator, words.end());
+  }
+  std::reverse(words.begin(), words.end());  // CLI11 takes the vector in reverse
   try {
-    app.parse(argc, argv);
+    app.parse(words);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? cohort::cli::kExitOk : cohort::cli::kExitUsage;
   }

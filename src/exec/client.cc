@@ -147,12 +147,11 @@ Result<std::unique_ptr<ExecSession>> ExecSession::start(EventLoop& loop, SSL_CTX
       loop, tls, target, connect_timeout,
       [self](TlsFramedStream& stream) {
         stream.on_frame([self](Buffer bytes) { self->frame(std::move(bytes)); });
-        stream.on_writable([self] {
-          auto& s = self->connector_->stream();
-          while (!self->held_.empty() && s.send(self->held_.front())) self->held_.pop_front();
-          if (self->held_.empty() && self->callbacks_.on_stdin_writable) self->callbacks_.on_stdin_writable();
-        });
-        self->send(self->request_);
+        stream.on_writable([self] { self->flush_held(); });
+        // The request goes first; stdin, signals and sizes given earlier were held.
+        self->held_.push_front(encode(self->request_));
+        self->request_sent_ = true;
+        self->flush_held();
       },
       [self](Failure failure) { self->fail(std::move(failure)); });
   if (!connector) return connector.error();
@@ -176,7 +175,13 @@ void ExecSession::resume_output() {
 void ExecSession::send(const ExecMessage& message) {
   if (finished_ || !connector_->stream().is_open()) return;
   Buffer frame = encode(message);
-  if (!held_.empty() || !connector_->stream().send(frame)) held_.push_back(std::move(frame));
+  if (!request_sent_ || !held_.empty() || !connector_->stream().send(frame)) held_.push_back(std::move(frame));
+}
+
+void ExecSession::flush_held() {
+  auto& stream = connector_->stream();
+  while (!held_.empty() && stream.send(held_.front())) held_.pop_front();
+  if (held_.empty() && callbacks_.on_stdin_writable) callbacks_.on_stdin_writable();
 }
 
 void ExecSession::frame(Buffer bytes) {

@@ -101,6 +101,7 @@ class ExecSession {
   ExecSession(Callbacks callbacks) : callbacks_(std::move(callbacks)) {}
   void frame(Buffer bytes);
   void send(const ExecMessage& message);
+  void flush_held();
   void fail(Failure failure);
 
   Callbacks callbacks_;
@@ -108,6 +109,7 @@ class ExecSession {
   ExecRequest request_;
   std::deque<Buffer> held_;  // frames the stream refused; they go first when it drains
   std::optional<TaskStarted> started_;
+  bool request_sent_ = false;
   bool finished_ = false;
 };
 

@@ -1,0 +1,286 @@
+#include "remote_run.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+
+#include "byte_source.h"
+#include "cohort/core/event_loop.h"
+#include "cohort/core/signals.h"
+#include "cohort/exec/client.h"
+#include "commands.h"
+#include "remote_exec.h"
+
+namespace cohort::cli {
+
+namespace {
+
+Result<std::vector<std::string>> read_hostfile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Error(Errc::not_found, "cannot read the host file " + path);
+  std::vector<std::string> hosts;
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream words(line.substr(0, line.find('#')));
+    std::string host;
+    if (words >> host) hosts.push_back(host);
+  }
+  return hosts;
+}
+
+std::vector<std::string> split_commas(const std::vector<std::string>& items) {
+  std::vector<std::string> out;
+  for (const auto& item : items) {
+    std::stringstream parts(item);
+    for (std::string part; std::getline(parts, part, ',');) {
+      if (!part.empty()) out.push_back(part);
+    }
+  }
+  return out;
+}
+
+struct Rank {
+  std::uint32_t index = 0;
+  RankPlacement place;
+  std::unique_ptr<exec::ExecSession> session;
+  bool done = false;
+  std::optional<exec::TaskExit> exit;
+  std::optional<exec::Failure> failure;
+};
+
+class RankRun {
+ public:
+  RankRun(EventLoop& loop, const RunOptions& options, std::vector<RankPlacement> places)
+      : loop_(loop), options_(options), output_(options.output, labels(places)) {
+    for (std::size_t i = 0; i < places.size(); ++i) {
+      ranks_.push_back(Rank{static_cast<std::uint32_t>(i), std::move(places[i]), nullptr});
+    }
+  }
+
+  int run(ClientSetup& setup) {
+    for (Rank& rank : ranks_) start(rank, setup);
+    if (Status s = watch_signals(); !s) {
+      print_error("run", s.error().message());
+      return kExitExecFailed;
+    }
+    start_stdin();
+    if (remaining_ > 0) (void)loop_.run();
+    output_.finish();
+    return summarise();
+  }
+
+ private:
+  static std::vector<std::string> labels(const std::vector<RankPlacement>& places) {
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < places.size(); ++i) out.push_back(std::to_string(i));
+    return out;
+  }
+
+  exec::ExecRequest request_for(const Rank& rank) const {
+    exec::ExecRequest request;
+    request.nonce = exec::random_nonce();
+    request.expires_unix_ms = exec::expiry_from_now(30'000);
+    request.argv = options_.command;
+    request.expand_env = !options_.exact;
+    request.env = options_.env;
+    for (auto [name, value] : {std::pair{"COHORT_RANK", rank.index}, {"COHORT_SIZE", ranks_.size()},
+                               {"COHORT_NODE_RANK", rank.place.node}, {"COHORT_LOCAL_RANK", rank.place.local_rank},
+                               {"COHORT_NODES", nodes()}}) {
+      request.env.push_back(std::string(name) + "=" + std::to_string(value));
+    }
+    request.env.push_back("COHORT_TARGET=" + rank.place.host);
+    request.cwd = options_.cwd;
+    request.timeout_ms = static_cast<std::uint64_t>(options_.timeout_s * 1000.0);
+    request.kill_after_ms = static_cast<std::uint32_t>(options_.kill_after_s * 1000.0);
+    return request;
+  }
+
+  std::size_t nodes() const { return ranks_.empty() ? 0 : ranks_.back().place.node + 1; }
+
+  void start(Rank& rank, ClientSetup& setup) {
+    ++remaining_;
+    auto target = exec::resolve_target(rank.place.host, setup.config.port);
+    if (!target) {
+      failed(rank, {exec::FailureKind::unreachable, target.error().message()});
+      return;
+    }
+    exec::ExecSession::Callbacks callbacks;
+    callbacks.on_output = [this, &rank](exec::Stream stream, ByteView bytes) {
+      output_.add(rank.index, stream, bytes);
+      return true;
+    };
+    callbacks.on_exit = [this, &rank](exec::TaskExit exit) {
+      rank.exit = exit;
+      if (exit.shell_status() != 0) first_failure();
+      ended(rank);
+    };
+    callbacks.on_failure = [this, &rank](exec::Failure failure) { failed(rank, std::move(failure)); };
+    callbacks.on_stdin_writable = [this] { maybe_resume_stdin(); };
+    auto session = exec::ExecSession::start(loop_, setup.tls.get(), *target, request_for(rank),
+                                            setup.connect_timeout, std::move(callbacks));
+    if (!session) {
+      failed(rank, {exec::FailureKind::unreachable, session.error().message()});
+      return;
+    }
+    rank.session = std::move(*session);
+  }
+
+  bool takes_stdin(const Rank& rank) const {
+    return options_.stdin_target == StdinTarget::all ||
+           (options_.stdin_target == StdinTarget::rank0 && rank.index == 0);
+  }
+
+  void start_stdin() {
+    if (options_.stdin_target != StdinTarget::none) {
+      auto source = ByteSource::create(
+          loop_, STDIN_FILENO, [this](ByteView chunk) { return to_stdin(chunk); }, [this] { to_stdin({}); });
+      if (source) {
+        stdin_ = std::move(*source);
+        return;
+      }
+    }
+    to_stdin({});
+  }
+
+  // Returns false (pause) while any receiving rank is backed up.
+  bool to_stdin(ByteView chunk) {
+    bool all_taken = true;
+    for (Rank& rank : ranks_) {
+      if (rank.done || !rank.session) continue;
+      bool wanted = takes_stdin(rank) || chunk.empty();
+      if (wanted) all_taken = rank.session->send_stdin(chunk) && all_taken;
+    }
+    return all_taken;
+  }
+
+  void maybe_resume_stdin() {
+    if (stdin_) stdin_->resume();
+  }
+
+  Status watch_signals() {
+    auto watcher = SignalWatcher::create(loop_, {SIGINT, SIGTERM, SIGHUP, SIGQUIT}, [this](int sig) {
+      ++interrupts_;
+      signal_all(interrupts_ >= 3 ? SIGKILL : sig);  // a third Ctrl-C stops waiting politely
+    });
+    if (!watcher) return watcher.error();
+    signals_ = std::move(*watcher);
+    return ok_status();
+  }
+
+  void signal_all(int sig) {
+    for (Rank& rank : ranks_) {
+      if (!rank.done && rank.session) rank.session->signal(sig);
+    }
+  }
+
+  void first_failure() {
+    if (!options_.stop_on_failure || stopping_) return;
+    stopping_ = true;
+    signal_all(SIGTERM);
+  }
+
+  void failed(Rank& rank, exec::Failure failure) {
+    rank.failure = std::move(failure);
+    first_failure();
+    ended(rank);
+  }
+
+  void ended(Rank& rank) {
+    if (rank.done) return;
+    rank.done = true;
+    output_.end_rank(rank.index);
+    if (--remaining_ == 0) loop_.stop();
+  }
+
+  // Per host: how its ranks ended. Returns the worst status (255 if any
+  // rank could not run), 0 when all succeeded.
+  int summarise() {
+    int worst = 0;
+    std::map<std::string, std::vector<std::string>> problems;
+    std::map<std::string, std::size_t> ok;
+    for (const Rank& rank : ranks_) {
+      const std::string& host = rank.place.host;
+      if (rank.failure) {
+        problems[host].push_back("rank " + std::to_string(rank.index) + ": " +
+                                 std::string(exec::to_string(rank.failure->kind)) + ": " + rank.failure->detail);
+        worst = kExitExecFailed;
+      } else if (rank.exit && rank.exit->shell_status() != 0) {
+        int status = rank.exit->shell_status();
+        problems[host].push_back("rank " + std::to_string(rank.index) + " " +
+                                 (rank.exit->signal != 0 ? "killed by signal " + std::to_string(rank.exit->signal)
+                                                         : "exited " + std::to_string(status)));
+        worst = std::max(worst, status);
+      } else {
+        ++ok[host];
+      }
+    }
+    if (options_.quiet && problems.empty()) return worst;
+    std::vector<std::string> hosts;
+    for (const Rank& rank : ranks_) {
+      if (hosts.empty() || hosts.back() != rank.place.host) hosts.push_back(rank.place.host);
+    }
+    for (const auto& host : hosts) {
+      std::string line = host + ": " + std::to_string(ok[host]) + " ok";
+      for (const auto& p : problems[host]) line += "; " + p;
+      std::cerr << "cohort run: " << line << "\n";
+    }
+    return worst;
+  }
+
+  EventLoop& loop_;
+  const RunOptions& options_;
+  RunOutput output_;
+  std::vector<Rank> ranks_;
+  std::unique_ptr<ByteSource> stdin_;
+  std::unique_ptr<SignalWatcher> signals_;
+  std::size_t remaining_ = 0;
+  int interrupts_ = 0;
+  bool stopping_ = false;
+};
+
+}  // namespace
+
+Result<std::vector<RankPlacement>> place_ranks(const RunOptions& options) {
+  std::vector<std::string> hosts = split_commas(options.hosts);
+  if (!options.hostfile.empty()) {
+    auto more = read_hostfile(options.hostfile);
+    if (!more) return more.error();
+    hosts.insert(hosts.end(), more->begin(), more->end());
+  }
+  if (hosts.empty()) return Error(Errc::invalid_argument, "no hosts: give --hosts H1,H2,... or --hostfile FILE");
+  std::size_t slots = hosts.size() * options.per_host;
+  std::size_t n = options.ranks == 0 ? slots : options.ranks;
+  if (n > slots) {
+    return Error(Errc::invalid_argument, std::to_string(n) + " ranks do not fit on " + std::to_string(hosts.size()) +
+                                             " hosts x " + std::to_string(options.per_host) +
+                                             " per host; add hosts or raise --per-host");
+  }
+  std::vector<RankPlacement> places;
+  for (std::size_t r = 0; r < n; ++r) places.push_back({hosts[r / options.per_host], r / options.per_host,
+                                                        r % options.per_host});
+  return places;
+}
+
+int run_ranks(const RunOptions& options) {
+  auto places = place_ranks(options);
+  if (!places) {
+    print_error("run", places.error().message());
+    return kExitUsage;
+  }
+  auto setup = prepare_client(options.client);
+  if (!setup) {
+    print_error("run", setup.error().message());
+    return kExitExecFailed;
+  }
+  auto loop = EventLoop::create();
+  if (!loop) return kExitExecFailed;
+  signal(SIGPIPE, SIG_IGN);
+  RankRun run(**loop, options, std::move(*places));
+  return run.run(*setup);
+}
+
+}  // namespace cohort::cli

@@ -1,0 +1,45 @@
+// `cohort run -n N --hosts ... -- CMD`: SPMD launch through cohortd on many
+// hosts: rank variables, stdin to all ranks / rank 0 / none, output prefixed
+// or folded, signals to every rank, optional stop-all on the first failure,
+// and a per-host exit summary.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "client_setup.h"
+#include "run_output.h"
+
+namespace cohort::cli {
+
+enum class StdinTarget { all, rank0, none };
+
+struct RunOptions {
+  ClientOptions client;
+  std::size_t ranks = 0;  // 0: hosts x per-host
+  std::vector<std::string> hosts;
+  std::string hostfile;
+  std::size_t per_host = 1;
+  std::vector<std::string> command;
+  StdinTarget stdin_target = StdinTarget::rank0;
+  OutputMode output = OutputMode::prefixed;
+  bool stop_on_failure = false;
+  bool exact = false;
+  std::vector<std::string> env;
+  std::string cwd;
+  double timeout_s = 0;
+  double kill_after_s = 5;
+  bool quiet = false;  // no summary unless something failed
+};
+
+// Rank r runs on host slot r / per_host (hosts from --hosts, then --hostfile).
+struct RankPlacement {
+  std::string host;
+  std::size_t node = 0;        // index of the host
+  std::size_t local_rank = 0;  // index among the host's ranks
+};
+Result<std::vector<RankPlacement>> place_ranks(const RunOptions& options);
+
+int run_ranks(const RunOptions& options);
+
+}  // namespace cohort::cli
