@@ -28,4 +28,7 @@ void add_group_commands(CLI::App& root, Action& action);
 // `cohort exec`, `cohort run`, `cohort ps` / `kill` / `wait`: src/cli/exec_commands.cc.
 void add_exec_commands(CLI::App& root, Action& action);
 
+// `cohort keys ...`: src/cli/keys_commands.cc.
+void add_keys_commands(CLI::App& root, Action& action);
+
 }  // namespace cohort::cli
