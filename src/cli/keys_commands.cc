@@ -47,23 +47,27 @@ void add_dir(CLI::App& app, KeysOptions& o) {
 void add_force(CLI::App& app, KeysOptions& o, const char* what) { app.add_flag("--force", o.force, what); }
 
 void add_crl_days(CLI::App& app, KeysOptions& o) {
-  app.add_option("--crl-days", o.crl_days, "Days until the CRL's nextUpdate; re-sign it (`cohort keys crl`) before then")
+  app.add_option("--crl-days", o.crl_days,
+                 "Days until the CRL's nextUpdate; re-sign it (`cohort keys crl`) before then")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
 }
 
 void add_validity(CLI::App& app, KeysOptions& o) {
-  auto* days = app.add_option("--days", o.days, "Days the certificate is valid")->capture_default_str()->check(
-      CLI::PositiveNumber);
+  auto* days = app.add_option("--days", o.days, "Days the certificate is valid")
+                   ->capture_default_str()
+                   ->check(CLI::PositiveNumber);
   app.add_option("--not-before", o.not_before, "Start of validity, UTC: 2020-01-01T00:00:00Z (default: now)");
-  app.add_option("--not-after", o.not_after, "End of validity, UTC: 2020-01-01T00:00:00Z (default: start + --days)")
+  app.add_option("--not-after", o.not_after,
+                 "End of validity, UTC: 2020-01-01T00:00:00Z (default: start + --days)")
       ->excludes(days);
 }
 
 Result<exec::Validity> validity_of(const KeysOptions& o) {
   exec::Validity v;
   v.days = o.days;
-  for (auto [text, field] : {std::pair{&o.not_before, &v.not_before}, std::pair{&o.not_after, &v.not_after}}) {
+  for (auto [text, field] :
+       {std::pair{&o.not_before, &v.not_before}, std::pair{&o.not_after, &v.not_after}}) {
     if (text->empty()) continue;
     auto t = exec::parse_utc_time(*text);
     if (!t) return t.error();
@@ -74,11 +78,13 @@ Result<exec::Validity> validity_of(const KeysOptions& o) {
 
 int run_init(const KeysOptions& o) {
   std::filesystem::path dir = ca_dir(o);
-  if (auto s = exec::init_ca(dir, o.cluster, {o.days, o.crl_days, o.force}); !s) return fail("init", s.error());
+  if (auto s = exec::init_ca(dir, o.cluster, {o.days, o.crl_days, o.force}); !s)
+    return fail("init", s.error());
   exec::CaFiles files(dir);
-  std::cout << "created the CA of cluster " << o.cluster << " in " << dir.string() << ":\n  " << files.cert().string()
-            << "  (give to every host and client)\n  " << files.key().string()
-            << "  (keep secret: it issues identities)\n  " << files.crl().string() << "  (give to every host)\n";
+  std::cout << "created the CA of cluster " << o.cluster << " in " << dir.string() << ":\n  "
+            << files.cert().string() << "  (give to every host and client)\n  " << files.key().string()
+            << "  (keep secret: it issues identities)\n  " << files.crl().string()
+            << "  (give to every host)\n";
   return kExitOk;
 }
 
@@ -87,11 +93,12 @@ int run_issue(const KeysOptions& o, bool host) {
   auto validity = validity_of(o);
   if (!validity) return fail(command, validity.error());
   exec::IssueOptions options{*validity, o.dns, o.ips, o.out, o.force};
-  auto issued = host ? exec::issue_host(ca_dir(o), o.target, options) : exec::issue_user(ca_dir(o), o.target, options);
+  auto issued =
+      host ? exec::issue_host(ca_dir(o), o.target, options) : exec::issue_user(ca_dir(o), o.target, options);
   if (!issued) return fail(command, issued.error());
-  std::cout << "issued " << command << " certificate " << o.target << " (serial " << issued->serial << ", until "
-            << exec::format_utc_time(issued->not_after) << "):\n  " << issued->cert.string() << "\n  "
-            << issued->key.string() << "  (secret, mode 0600)\n";
+  std::cout << "issued " << command << " certificate " << o.target << " (serial " << issued->serial
+            << ", until " << exec::format_utc_time(issued->not_after) << "):\n  " << issued->cert.string()
+            << "\n  " << issued->key.string() << "  (secret, mode 0600)\n";
   return kExitOk;
 }
 
@@ -122,17 +129,18 @@ int run_show(const KeysOptions& o) {
   if (!o.dir.empty()) dir = o.dir;
   auto d = exec::describe(o.target, dir);
   if (!d) return fail("show", d.error());
-  exec::UnixTime now = std::chrono::duration_cast<std::chrono::seconds>(
-                           std::chrono::system_clock::now().time_since_epoch()).count();
+  exec::UnixTime now =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   const char* state = now < d->not_before ? "not yet valid" : now > d->not_after ? "expired" : "valid now";
   std::cout << "kind:     " << exec::identity_kind_name(d->kind) << "\nname:     " << d->name
             << "\ncluster:  " << d->cluster << "\nserial:   " << d->serial
-            << "\nvalidity: " << exec::format_utc_time(d->not_before) << " to " << exec::format_utc_time(d->not_after)
-            << " (" << state << ")\nSANs:     " << joined(d->sans) << "\nusage:    " << joined(d->extended_key_usage)
-            << "\n";
+            << "\nvalidity: " << exec::format_utc_time(d->not_before) << " to "
+            << exec::format_utc_time(d->not_after) << " (" << state << ")\nSANs:     " << joined(d->sans)
+            << "\nusage:    " << joined(d->extended_key_usage) << "\n";
   if (dir) {
-    std::cout << "CA:       " << (*d->signed_by_ca ? "signed by " : "NOT signed by ") << (*dir / "ca.pem").string()
-              << "\nrevoked:  " << (*d->revoked ? "yes" : "no") << "\n";
+    std::cout << "CA:       " << (*d->signed_by_ca ? "signed by " : "NOT signed by ")
+              << (*dir / "ca.pem").string() << "\nrevoked:  " << (*d->revoked ? "yes" : "no") << "\n";
   }
   return kExitOk;
 }
@@ -140,7 +148,7 @@ int run_show(const KeysOptions& o) {
 // A subcommand with its own options, whose callback installs `run`.
 template <typename Run>
 CLI::App* subcommand(CLI::App& keys, Action& action, const char* name, const char* help,
-                     std::shared_ptr<KeysOptions> o, Run run) {
+                     const std::shared_ptr<KeysOptions>& o, Run run) {
   CLI::App* app = keys.add_subcommand(name, help);
   app->callback([o, run, &action] { action = [o, run] { return run(*o); }; });
   return app;
@@ -149,7 +157,8 @@ CLI::App* subcommand(CLI::App& keys, Action& action, const char* name, const cha
 }  // namespace
 
 void add_keys_commands(CLI::App& root, Action& action) {
-  CLI::App* keys = root.add_subcommand("keys", "The cluster CA: create it, issue host and user certificates, revoke");
+  CLI::App* keys =
+      root.add_subcommand("keys", "The cluster CA: create it, issue host and user certificates, revoke");
   keys->require_subcommand(1);
 
   auto init = std::make_shared<KeysOptions>();
@@ -157,8 +166,9 @@ void add_keys_commands(CLI::App& root, Action& action) {
   CLI::App* a = subcommand(*keys, action, "init", "Create a CA for a cluster in DIR", init, run_init);
   a->add_option("--cluster", init->cluster, "Cluster name (the O of every certificate)")->required();
   add_dir(*a, *init);
-  a->add_option("--days", init->days, "Days the CA certificate is valid")->capture_default_str()->check(
-      CLI::PositiveNumber);
+  a->add_option("--days", init->days, "Days the CA certificate is valid")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   add_crl_days(*a, *init);
   add_force(*a, *init, "Replace an existing CA: every certificate it issued stops verifying");
 
@@ -175,26 +185,28 @@ void add_keys_commands(CLI::App& root, Action& action) {
       a->add_option("--ip", o->ips, "An IPv4 or IPv6 address of the host (repeatable)");
     }
     a->add_option("--out", o->out,
-                  std::string("Write PREFIX.pem and PREFIX.key (default: DIR/") + (host ? "hosts" : "users") + "/NAME)");
+                  std::string("Write PREFIX.pem and PREFIX.key (default: DIR/") + (host ? "hosts" : "users") +
+                      "/NAME)");
     add_validity(*a, *o);
     add_force(*a, *o, "Overwrite existing PREFIX.pem and PREFIX.key");
   }
 
   auto revoke = std::make_shared<KeysOptions>();
-  a = subcommand(*keys, action, "revoke", "Revoke a certificate this CA issued (adds it to DIR/crl.pem)", revoke,
-                 run_revoke);
+  a = subcommand(*keys, action, "revoke", "Revoke a certificate this CA issued (adds it to DIR/crl.pem)",
+                 revoke, run_revoke);
   a->add_option("CERT", revoke->target, "The certificate's PEM file")->required();
   add_dir(*a, *revoke);
   add_crl_days(*a, *revoke);
 
   auto crl = std::make_shared<KeysOptions>();
-  a = subcommand(*keys, action, "crl", "Re-sign DIR/crl.pem with a new nextUpdate (before the old one passes)", crl,
-                 run_crl);
+  a = subcommand(*keys, action, "crl",
+                 "Re-sign DIR/crl.pem with a new nextUpdate (before the old one passes)", crl, run_crl);
   add_dir(*a, *crl);
   add_crl_days(*a, *crl);
 
   auto show = std::make_shared<KeysOptions>();
-  a = subcommand(*keys, action, "show", "Print who a certificate names, its validity and names", show, run_show);
+  a = subcommand(*keys, action, "show", "Print who a certificate names, its validity and names", show,
+                 run_show);
   a->add_option("CERT", show->target, "The certificate's PEM file")->required();
   a->add_option("--dir", show->dir, "Also say whether the CA in DIR signed it and has revoked it");
 }

@@ -14,8 +14,8 @@ namespace keys_detail {
 namespace {
 
 Status add_name_entry(X509_NAME* name, const char* field, const std::string& value) {
-  if (!X509_NAME_add_entry_by_txt(name, field, MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(value.c_str()),
-                                  -1, -1, 0)) {
+  if (!X509_NAME_add_entry_by_txt(name, field, MBSTRING_UTF8,
+                                  reinterpret_cast<const unsigned char*>(value.c_str()), -1, -1, 0)) {
     return ossl::openssl_error(std::string("cannot set the subject's ") + field);
   }
   return ok_status();
@@ -44,21 +44,21 @@ Status check_name(NameKind kind, std::string_view name) {
   bool ok = !name.empty() && name.size() <= limit && std::isalnum(static_cast<unsigned char>(name[0])) &&
             std::all_of(name.begin(), name.end(), [kind](char c) { return name_char_ok(kind, c); });
   if (ok) return ok_status();
-  std::string allowed = kind == NameKind::host ? "letters, digits, '-' and '.'"
+  std::string allowed = kind == NameKind::host   ? "letters, digits, '-' and '.'"
                         : kind == NameKind::user ? "letters, digits, '-', '.', '_' and '@'"
                                                  : "letters, digits, '-', '.' and '_'";
-  return Error(Errc::invalid_argument, std::string("'") + std::string(name) + "' is not a usable " + what + ": use " +
-                                           allowed + ", start with a letter or digit, at most " +
+  return Error(Errc::invalid_argument, std::string("'") + std::string(name) + "' is not a usable " + what +
+                                           ": use " + allowed + ", start with a letter or digit, at most " +
                                            std::to_string(limit) + " characters");
 }
 
-Result<ossl::X509Ptr> new_certificate(const Subject& subject, EVP_PKEY* key, const X509* issuer, UnixTime not_before,
-                                      UnixTime not_after) {
+Result<ossl::X509Ptr> new_certificate(const Subject& subject, EVP_PKEY* key, const X509* issuer,
+                                      UnixTime not_before, UnixTime not_after) {
   ossl::X509Ptr cert(X509_new());
   auto serial = ossl::random_serial();
   if (!serial) return serial.error();
-  if (!cert || !X509_set_version(cert.get(), X509_VERSION_3) || !X509_set_serialNumber(cert.get(), serial->get()) ||
-      !X509_set_pubkey(cert.get(), key)) {
+  if (!cert || !X509_set_version(cert.get(), X509_VERSION_3) ||
+      !X509_set_serialNumber(cert.get(), serial->get()) || !X509_set_pubkey(cert.get(), key)) {
     return ossl::openssl_error("cannot fill in a certificate");
   }
   if (auto s = set_subject(cert.get(), subject); !s) return s.error();
@@ -96,16 +96,18 @@ bool issued_by(X509* ca, X509* cert) {
 Result<Ca> load_ca(const CaFiles& files) {
   std::error_code ec;
   if (!std::filesystem::exists(files.cert(), ec)) {
-    return Error(Errc::not_found, "no CA in " + files.dir.string() +
-                                      " (no ca.pem): create one with `cohort keys init --cluster NAME --dir " +
-                                      files.dir.string() + "`, or pass --dir or set COHORT_KEYS_DIR");
+    return Error(Errc::not_found,
+                 "no CA in " + files.dir.string() +
+                     " (no ca.pem): create one with `cohort keys init --cluster NAME --dir " +
+                     files.dir.string() + "`, or pass --dir or set COHORT_KEYS_DIR");
   }
   auto cert = ossl::load_cert(files.cert());
   if (!cert) return cert.error();
   auto key = ossl::load_key(files.key());
   if (!key) return key.error();
   if (X509_check_private_key(cert->get(), key->get()) != 1) {
-    return ossl::openssl_error(files.key().string() + " is not the key of " + files.cert().string(), Errc::malformed);
+    return ossl::openssl_error(files.key().string() + " is not the key of " + files.cert().string(),
+                               Errc::malformed);
   }
   return Ca{std::move(cert).value(), std::move(key).value()};
 }
@@ -133,7 +135,8 @@ Status write_ca_files(const CaFiles& files, const Ca& ca, const CaOptions& optio
 Status init_ca(const std::filesystem::path& dir, std::string_view cluster, const CaOptions& options) {
   CaFiles files(dir);
   if (auto s = check_name(NameKind::cluster, cluster); !s) return s;
-  if (options.days <= 0 || options.crl_days <= 0) return Error(Errc::invalid_argument, "--days and --crl-days must be positive");
+  if (options.days <= 0 || options.crl_days <= 0)
+    return Error(Errc::invalid_argument, "--days and --crl-days must be positive");
   if (auto s = ossl::refuse_existing(files.key(), options.force); !s) return s;
   if (auto s = ossl::refuse_existing(files.cert(), options.force); !s) return s;
   std::error_code ec;

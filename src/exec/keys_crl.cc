@@ -19,14 +19,16 @@ Status sign_and_write(const CaFiles& files, const Ca& ca, X509_CRL* crl, int crl
   if (auto s = ossl::set_time(last.get(), now); !s) return s;
   if (auto s = ossl::set_time(next.get(), now + crl_days * kDay); !s) return s;
 
-  ossl::IntegerPtr number(static_cast<ASN1_INTEGER*>(X509_CRL_get_ext_d2i(crl, NID_crl_number, nullptr, nullptr)));
+  ossl::IntegerPtr number(
+      static_cast<ASN1_INTEGER*>(X509_CRL_get_ext_d2i(crl, NID_crl_number, nullptr, nullptr)));
   ossl::BignumPtr n(number ? ASN1_INTEGER_to_BN(number.get(), nullptr) : BN_new());
   ossl::IntegerPtr next_number(n && BN_add_word(n.get(), 1) ? BN_to_ASN1_INTEGER(n.get(), nullptr) : nullptr);
 
   if (!next_number || !X509_CRL_set_version(crl, X509_CRL_VERSION_2) ||
       !X509_CRL_set_issuer_name(crl, X509_get_subject_name(ca.cert.get())) ||
       !X509_CRL_set1_lastUpdate(crl, last.get()) || !X509_CRL_set1_nextUpdate(crl, next.get()) ||
-      !X509_CRL_add1_ext_i2d(crl, NID_crl_number, next_number.get(), 0, X509V3_ADD_REPLACE) || !X509_CRL_sort(crl)) {
+      !X509_CRL_add1_ext_i2d(crl, NID_crl_number, next_number.get(), 0, X509V3_ADD_REPLACE) ||
+      !X509_CRL_sort(crl)) {
     return ossl::openssl_error("cannot fill in the CRL");
   }
   if (X509_CRL_sign(crl, ca.key.get(), nullptr) <= 0) return ossl::openssl_error("cannot sign the CRL");
@@ -56,7 +58,7 @@ Status add_serial(X509_CRL* crl, const ASN1_INTEGER* serial) {
       !X509_REVOKED_set_revocationDate(entry.get(), when.get()) || !X509_CRL_add0_revoked(crl, entry.get())) {
     return ossl::openssl_error("cannot add the serial to the CRL");
   }
-  entry.release();  // the CRL owns it now
+  static_cast<void>(entry.release());  // the CRL owns it now
   return ok_status();
 }
 
@@ -72,7 +74,8 @@ Status write_empty_crl(const CaFiles& files, const Ca& ca, int crl_days) {
 
 }  // namespace keys_detail
 
-Result<Revoked> revoke(const std::filesystem::path& dir, const std::filesystem::path& cert_path, int crl_days) {
+Result<Revoked> revoke(const std::filesystem::path& dir, const std::filesystem::path& cert_path,
+                       int crl_days) {
   CaFiles files(dir);
   auto ca = load_ca(files);
   if (!ca) return ca.error();
@@ -83,8 +86,9 @@ Result<Revoked> revoke(const std::filesystem::path& dir, const std::filesystem::
                                              "; pass the --dir of the CA that issued it");
   }
   if (X509_cmp(ca->cert.get(), cert->get()) == 0) {
-    return Error(Errc::invalid_argument, "that is the CA's own certificate; to retire the CA, create a new one with "
-                                         "`cohort keys init --force` and issue new certificates");
+    return Error(Errc::invalid_argument,
+                 "that is the CA's own certificate; to retire the CA, create a new one with "
+                 "`cohort keys init --force` and issue new certificates");
   }
   auto crl = load_own_crl(files, *ca);
   if (!crl) return crl.error();

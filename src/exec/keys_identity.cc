@@ -25,7 +25,8 @@ Result<std::string> subject_entry(const X509* cert, int nid) {
   if (length < 0) return ossl::openssl_error("the certificate's " + field + " is not text", Errc::malformed);
   std::string value(reinterpret_cast<char*>(utf8), static_cast<std::size_t>(length));
   OPENSSL_free(utf8);
-  if (value.find('\0') != std::string::npos) return Error(Errc::malformed, "the certificate's " + field + " holds a NUL");
+  if (value.find('\0') != std::string::npos)
+    return Error(Errc::malformed, "the certificate's " + field + " holds a NUL");
   return value;
 }
 
@@ -35,10 +36,11 @@ namespace {
 
 std::string alt_name_text(const GENERAL_NAME* name) {
   int type = 0;
-  auto* value = static_cast<const ASN1_STRING*>(GENERAL_NAME_get0_value(name, &type));
+  const auto* value = static_cast<const ASN1_STRING*>(GENERAL_NAME_get0_value(name, &type));
   const unsigned char* bytes = ASN1_STRING_get0_data(value);
   int length = ASN1_STRING_length(value);
-  if (type == GEN_DNS) return "DNS:" + std::string(reinterpret_cast<const char*>(bytes), static_cast<std::size_t>(length));
+  if (type == GEN_DNS)
+    return "DNS:" + std::string(reinterpret_cast<const char*>(bytes), static_cast<std::size_t>(length));
   char text[INET6_ADDRSTRLEN] = "?";
   if (type == GEN_IPADD && (length == 4 || length == 16)) {
     inet_ntop(length == 4 ? AF_INET : AF_INET6, bytes, text, sizeof text);
@@ -59,7 +61,8 @@ std::vector<std::string> alt_names(X509* cert) {
 
 std::vector<std::string> extended_key_usage(X509* cert) {
   std::vector<std::string> out;
-  ossl::EkuPtr eku(static_cast<EXTENDED_KEY_USAGE*>(X509_get_ext_d2i(cert, NID_ext_key_usage, nullptr, nullptr)));
+  ossl::EkuPtr eku(
+      static_cast<EXTENDED_KEY_USAGE*>(X509_get_ext_d2i(cert, NID_ext_key_usage, nullptr, nullptr)));
   for (int i = 0; eku && i < sk_ASN1_OBJECT_num(eku.get()); ++i) {
     out.push_back(OBJ_nid2sn(OBJ_obj2nid(sk_ASN1_OBJECT_value(eku.get(), i))));
   }
@@ -74,7 +77,8 @@ Status check_against_ca(X509* cert, const std::filesystem::path& dir, CertDescri
   auto crl = ossl::load_crl(files.crl());
   if (!crl) return crl.error();
   if (X509_CRL_verify(crl->get(), X509_get0_pubkey(ca->get())) != 1) {
-    return ossl::openssl_error(files.crl().string() + " was not signed by " + files.cert().string(), Errc::malformed);
+    return ossl::openssl_error(files.crl().string() + " was not signed by " + files.cert().string(),
+                               Errc::malformed);
   }
   X509_REVOKED* entry = nullptr;
   out.signed_by_ca = issued_by(ca->get(), cert);
@@ -86,9 +90,12 @@ Status check_against_ca(X509* cert, const std::filesystem::path& dir, CertDescri
 
 std::string_view identity_kind_name(IdentityKind kind) {
   switch (kind) {
-    case IdentityKind::ca: return "ca";
-    case IdentityKind::host: return "host";
-    case IdentityKind::user: return "user";
+    case IdentityKind::ca:
+      return "ca";
+    case IdentityKind::host:
+      return "host";
+    case IdentityKind::user:
+      return "user";
   }
   return "?";
 }
@@ -98,7 +105,8 @@ Result<PeerIdentity> identity_of(const X509* cert) {
   auto unit = subject_entry(cert, NID_organizationalUnitName);
   if (!unit) return unit.error();
   if (*unit != "host" && *unit != "user") {
-    return Error(Errc::malformed, "the certificate is neither a host nor a user certificate (OU=" + *unit + ")");
+    return Error(Errc::malformed,
+                 "the certificate is neither a host nor a user certificate (OU=" + *unit + ")");
   }
   auto name = subject_entry(cert, NID_commonName);
   if (!name) return name.error();

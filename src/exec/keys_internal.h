@@ -31,8 +31,8 @@ struct Subject {
 
 // An unsigned v3 certificate with subject, issuer name, public key, serial
 // and validity set; `issuer` null makes it self-issued.
-Result<ossl::X509Ptr> new_certificate(const Subject& subject, EVP_PKEY* key, const X509* issuer, UnixTime not_before,
-                                      UnixTime not_after);
+Result<ossl::X509Ptr> new_certificate(const Subject& subject, EVP_PKEY* key, const X509* issuer,
+                                      UnixTime not_before, UnixTime not_after);
 // Adds an extension written as in openssl.cnf ("critical,CA:TRUE"), with
 // `issuer` supplying the authority key identifier.
 Status add_extension(X509* cert, X509* issuer, int nid, const char* value);

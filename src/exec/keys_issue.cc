@@ -36,7 +36,8 @@ Result<std::pair<UnixTime, UnixTime>> resolve_validity(const Validity& v, X509* 
   if (!ca_end) return ca_end.error();
   if (not_after > *ca_end) {
     return Error(Errc::invalid_argument, "the certificate would outlive the CA, which ends " +
-                                             format_utc_time(*ca_end) + ": give a smaller --days or --not-after");
+                                             format_utc_time(*ca_end) +
+                                             ": give a smaller --days or --not-after");
   }
   return std::pair{not_before, not_after};
 }
@@ -45,8 +46,8 @@ Status add_alt_name(GENERAL_NAMES* names, int type, const std::string& value) {
   GENERAL_NAME* name = a2i_GENERAL_NAME(nullptr, nullptr, nullptr, type, value.c_str(), 0);
   if (name == nullptr) {
     ERR_clear_error();
-    return Error(Errc::invalid_argument, "'" + value + "' is not " +
-                                             (type == GEN_IPADD ? "an IPv4 or IPv6 address" : "a DNS name"));
+    return Error(Errc::invalid_argument,
+                 "'" + value + "' is not " + (type == GEN_IPADD ? "an IPv4 or IPv6 address" : "a DNS name"));
   }
   if (!sk_GENERAL_NAME_push(names, name)) {
     GENERAL_NAME_free(name);
@@ -74,10 +75,10 @@ Status add_alt_names(X509* cert, std::string_view hostname, const IssueOptions& 
 }
 
 Status add_profile_extensions(X509* cert, X509* ca, const Profile& profile) {
-  for (auto [nid, value] : {std::pair{NID_basic_constraints, "CA:FALSE"},
-                            std::pair{NID_key_usage, "critical,digitalSignature"},
-                            std::pair{NID_ext_key_usage, profile.extended_key_usage},
-                            std::pair{NID_authority_key_identifier, "keyid:always"}}) {
+  for (auto [nid, value] :
+       {std::pair{NID_basic_constraints, "CA:FALSE"}, std::pair{NID_key_usage, "critical,digitalSignature"},
+        std::pair{NID_ext_key_usage, profile.extended_key_usage},
+        std::pair{NID_authority_key_identifier, "keyid:always"}}) {
     if (auto s = add_extension(cert, ca, nid, value); !s) return s;
   }
   return ok_status();
@@ -85,20 +86,23 @@ Status add_profile_extensions(X509* cert, X509* ca, const Profile& profile) {
 
 // One write(2) on an O_APPEND descriptor, so concurrent issuers never
 // interleave within a line.
-Status record_issued(const CaFiles& files, const Profile& profile, std::string_view name, const Issued& issued) {
+Status record_issued(const CaFiles& files, const Profile& profile, std::string_view name,
+                     const Issued& issued) {
   std::string line = issued.serial + "\t" + profile.unit + "\t" + std::string(name) + "\t" +
-                     format_utc_time(issued.not_after) + "\t" + std::filesystem::absolute(issued.cert).string() + "\n";
+                     format_utc_time(issued.not_after) + "\t" +
+                     std::filesystem::absolute(issued.cert).string() + "\n";
   int fd = ::open(files.issued().c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) return Error::from_errno(errno, "cannot open " + files.issued().string());
   ssize_t n = ::write(fd, line.data(), line.size());
   int err = errno;
   ::close(fd);
-  if (n != static_cast<ssize_t>(line.size())) return Error::from_errno(err, "cannot append to " + files.issued().string());
+  if (n != static_cast<ssize_t>(line.size()))
+    return Error::from_errno(err, "cannot append to " + files.issued().string());
   return ok_status();
 }
 
-Result<ossl::X509Ptr> build(const Ca& ca, const Profile& profile, std::string_view name, const IssueOptions& options,
-                            EVP_PKEY* key) {
+Result<ossl::X509Ptr> build(const Ca& ca, const Profile& profile, std::string_view name,
+                            const IssueOptions& options, EVP_PKEY* key) {
   auto validity = resolve_validity(options.validity, ca.cert.get());
   if (!validity) return validity.error();
   auto cluster = subject_entry(ca.cert.get(), NID_organizationName);
@@ -148,11 +152,13 @@ Result<Issued> issue(const std::filesystem::path& dir, const Profile& profile, s
 
 }  // namespace
 
-Result<Issued> issue_host(const std::filesystem::path& dir, std::string_view hostname, const IssueOptions& options) {
+Result<Issued> issue_host(const std::filesystem::path& dir, std::string_view hostname,
+                          const IssueOptions& options) {
   return issue(dir, kHost, hostname, options);
 }
 
-Result<Issued> issue_user(const std::filesystem::path& dir, std::string_view username, const IssueOptions& options) {
+Result<Issued> issue_user(const std::filesystem::path& dir, std::string_view username,
+                          const IssueOptions& options) {
   return issue(dir, kUser, username, options);
 }
 

@@ -7,30 +7,42 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <chrono>
-#include <cstdio>
 #include <ctime>
 
 namespace cohort::exec {
 
 Result<UnixTime> parse_utc_time(std::string_view text) {
-  std::tm tm{};
-  char zone = 0;
-  int used = 0;
+  // The one accepted form; 'd' is a digit. Anything looser invites misreadings.
+  constexpr std::string_view kForm = "dddd-dd-ddTdd:dd:ddZ";
   std::string copy(text);
-  if (std::sscanf(copy.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%c%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-                  &tm.tm_min, &tm.tm_sec, &zone, &used) != 7 ||
-      zone != 'Z' || static_cast<std::size_t>(used) != copy.size()) {
-    return Error(Errc::invalid_argument,
-                 "'" + copy + "' is not a UTC time: write it as YYYY-MM-DDTHH:MM:SSZ, e.g. 2020-01-01T00:00:00Z");
+  bool shaped = text.size() == kForm.size();
+  for (std::size_t i = 0; shaped && i < text.size(); ++i) {
+    shaped = kForm[i] == 'd' ? std::isdigit(static_cast<unsigned char>(text[i])) != 0 : kForm[i] == text[i];
   }
+  if (!shaped) {
+    return Error(
+        Errc::invalid_argument,
+        "'" + copy + "' is not a UTC time: write it as YYYY-MM-DDTHH:MM:SSZ, e.g. 2020-01-01T00:00:00Z");
+  }
+  auto number = [&text](std::size_t at, std::size_t digits) {
+    int value = 0;
+    for (std::size_t i = at; i < at + digits; ++i) value = value * 10 + (text[i] - '0');
+    return value;
+  };
+  std::tm tm{};
+  tm.tm_year = number(0, 4) - 1900;
+  tm.tm_mon = number(5, 2) - 1;
+  tm.tm_mday = number(8, 2);
+  tm.tm_hour = number(11, 2);
+  tm.tm_min = number(14, 2);
+  tm.tm_sec = number(17, 2);
   const std::tm wanted = tm;
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
   std::time_t t = timegm(&tm);
   // timegm normalises 2021-02-30 into March: a changed field means no such date.
-  if (tm.tm_year + 1900 != wanted.tm_year || tm.tm_mon + 1 != wanted.tm_mon || tm.tm_mday != wanted.tm_mday ||
+  if (tm.tm_year != wanted.tm_year || tm.tm_mon != wanted.tm_mon || tm.tm_mday != wanted.tm_mday ||
       tm.tm_hour != wanted.tm_hour || tm.tm_min != wanted.tm_min || tm.tm_sec != wanted.tm_sec) {
     return Error(Errc::invalid_argument, "'" + copy + "' is not a valid date and time");
   }
@@ -121,18 +133,19 @@ Error openssl_error(std::string_view what, Errc code) {
 }
 
 Result<X509Ptr> load_cert(const std::filesystem::path& path) {
-  return load_pem<X509Ptr>(path, [](BIO* b) { return PEM_read_bio_X509(b, nullptr, nullptr, nullptr); },
-                           "a PEM certificate");
+  return load_pem<X509Ptr>(
+      path, [](BIO* b) { return PEM_read_bio_X509(b, nullptr, nullptr, nullptr); }, "a PEM certificate");
 }
 
 Result<PkeyPtr> load_key(const std::filesystem::path& path) {
-  return load_pem<PkeyPtr>(path, [](BIO* b) { return PEM_read_bio_PrivateKey(b, nullptr, nullptr, nullptr); },
-                           "an unencrypted PEM private key");
+  return load_pem<PkeyPtr>(
+      path, [](BIO* b) { return PEM_read_bio_PrivateKey(b, nullptr, nullptr, nullptr); },
+      "an unencrypted PEM private key");
 }
 
 Result<CrlPtr> load_crl(const std::filesystem::path& path) {
-  return load_pem<CrlPtr>(path, [](BIO* b) { return PEM_read_bio_X509_CRL(b, nullptr, nullptr, nullptr); },
-                          "a PEM CRL");
+  return load_pem<CrlPtr>(
+      path, [](BIO* b) { return PEM_read_bio_X509_CRL(b, nullptr, nullptr, nullptr); }, "a PEM CRL");
 }
 
 Result<std::string> pem_of(X509* cert) {
@@ -153,11 +166,13 @@ Result<std::string> pem_of(EVP_PKEY* key) {
 
 Status refuse_existing(const std::filesystem::path& path, bool overwrite) {
   std::error_code ec;
-  if (!overwrite && std::filesystem::exists(std::filesystem::symlink_status(path, ec))) return exists_error(path);
+  if (!overwrite && std::filesystem::exists(std::filesystem::symlink_status(path, ec)))
+    return exists_error(path);
   return ok_status();
 }
 
-Status write_file_atomic(const std::filesystem::path& path, std::string_view data, mode_t mode, bool overwrite) {
+Status write_file_atomic(const std::filesystem::path& path, std::string_view data, mode_t mode,
+                         bool overwrite) {
   if (auto s = refuse_existing(path, overwrite); !s) return s;
   std::filesystem::path dir = path.parent_path();
   std::error_code ec;
@@ -170,7 +185,9 @@ Status write_file_atomic(const std::filesystem::path& path, std::string_view dat
   ::close(fd);
   if (written) {
     int rc = overwrite ? ::rename(temp.c_str(), path.c_str()) : ::link(temp.c_str(), path.c_str());
-    if (rc != 0) written = errno == EEXIST ? exists_error(path) : Error::from_errno(errno, "cannot create " + path.string());
+    if (rc != 0)
+      written =
+          errno == EEXIST ? exists_error(path) : Error::from_errno(errno, "cannot create " + path.string());
   }
   if (!overwrite || !written) ::unlink(temp.c_str());
   if (!written) return written;
@@ -210,12 +227,14 @@ Status set_time(ASN1_TIME* field, UnixTime time) {
 
 Result<UnixTime> unix_time(const ASN1_TIME* time) {
   std::tm tm{};
-  if (time == nullptr || ASN1_TIME_to_tm(time, &tm) != 1) return openssl_error("unreadable time", Errc::malformed);
+  if (time == nullptr || ASN1_TIME_to_tm(time, &tm) != 1)
+    return openssl_error("unreadable time", Errc::malformed);
   return static_cast<UnixTime>(timegm(&tm));
 }
 
 UnixTime now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 }  // namespace cohort::exec::ossl

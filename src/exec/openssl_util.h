@@ -24,7 +24,9 @@ namespace cohort::exec::ossl {
 template <auto FreeFn>
 struct Free {
   template <typename T>
-  void operator()(T* p) const { FreeFn(p); }
+  void operator()(T* p) const {
+    FreeFn(p);
+  }
 };
 
 using X509Ptr = std::unique_ptr<X509, Free<X509_free>>;
@@ -56,7 +58,8 @@ Result<std::string> pem_of(EVP_PKEY* key);  // PKCS#8, unencrypted
 // moves it into place; without `overwrite` an existing `path` is an error
 // that says to pass --force (checked again at the final link, so two writers
 // cannot both win).
-Status write_file_atomic(const std::filesystem::path& path, std::string_view data, mode_t mode, bool overwrite);
+Status write_file_atomic(const std::filesystem::path& path, std::string_view data, mode_t mode,
+                         bool overwrite);
 // Refuses early, before anything is written, when one of the outputs exists.
 Status refuse_existing(const std::filesystem::path& path, bool overwrite);
 

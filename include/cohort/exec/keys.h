@@ -10,9 +10,9 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
-#include <utility>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "cohort/core/error.h"
@@ -41,9 +41,9 @@ struct Validity {
 inline constexpr UnixTime kClockSlack = 300;
 
 struct CaOptions {
-  int days = 3650;      // the CA certificate's validity
-  int crl_days = 365;   // the CRL's nextUpdate, from now
-  bool force = false;   // replace an existing CA (every certificate it issued stops verifying)
+  int days = 3650;     // the CA certificate's validity
+  int crl_days = 365;  // the CRL's nextUpdate, from now
+  bool force = false;  // replace an existing CA (every certificate it issued stops verifying)
 };
 
 struct IssueOptions {
@@ -77,17 +77,20 @@ Status init_ca(const std::filesystem::path& dir, std::string_view cluster, const
 // Issues a host certificate (serverAuth + clientAuth, SAN DNS:NAME + options'
 // names and addresses) or a user certificate (clientAuth), with a new key,
 // and records it in DIR/issued.tsv.
-Result<Issued> issue_host(const std::filesystem::path& dir, std::string_view hostname, const IssueOptions& options);
-Result<Issued> issue_user(const std::filesystem::path& dir, std::string_view username, const IssueOptions& options);
+Result<Issued> issue_host(const std::filesystem::path& dir, std::string_view hostname,
+                          const IssueOptions& options);
+Result<Issued> issue_user(const std::filesystem::path& dir, std::string_view username,
+                          const IssueOptions& options);
 
 struct Revoked {
-  std::string serial;  // hex
+  std::string serial;    // hex
   bool already = false;  // it was in the CRL before; the CRL was re-signed anyway
 };
 
 // Adds the certificate's serial to DIR/crl.pem and re-signs it (nextUpdate =
 // now + crl_days). Refuses a certificate this CA did not issue.
-Result<Revoked> revoke(const std::filesystem::path& dir, const std::filesystem::path& cert_path, int crl_days = 365);
+Result<Revoked> revoke(const std::filesystem::path& dir, const std::filesystem::path& cert_path,
+                       int crl_days = 365);
 
 // Re-signs DIR/crl.pem unchanged with a new nextUpdate; run before it passes,
 // or every peer certificate stops verifying.
@@ -101,10 +104,10 @@ struct CertDescription {
   std::string serial;   // hex
   UnixTime not_before = 0;
   UnixTime not_after = 0;
-  std::vector<std::string> sans;  // "DNS:name", "IP:addr"
+  std::vector<std::string> sans;                // "DNS:name", "IP:addr"
   std::vector<std::string> extended_key_usage;  // "serverAuth", "clientAuth"
-  std::optional<bool> signed_by_ca;  // set when a CA directory was given
-  std::optional<bool> revoked;       // set when a CA directory was given
+  std::optional<bool> signed_by_ca;             // set when a CA directory was given
+  std::optional<bool> revoked;                  // set when a CA directory was given
 };
 Result<CertDescription> describe(const std::filesystem::path& cert_path,
                                  const std::optional<std::filesystem::path>& ca_dir = std::nullopt);

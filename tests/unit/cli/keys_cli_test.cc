@@ -40,7 +40,8 @@ TEST_F(KeysCli, InitIssueShowRevoke) {
 
   auto user = keys({"user", "alice"});
   ASSERT_EQ(user.exit_code, 0) << user.err;
-  auto host = keys({"host", "node1", "--ip", "10.0.0.1", "--dns", "node1.lab", "--out", (dir_ / "node1").string()});
+  auto host =
+      keys({"host", "node1", "--ip", "10.0.0.1", "--dns", "node1.lab", "--out", (dir_ / "node1").string()});
   ASSERT_EQ(host.exit_code, 0) << host.err;
   EXPECT_TRUE(std::filesystem::exists(dir_ / "node1.key"));
 
@@ -48,8 +49,8 @@ TEST_F(KeysCli, InitIssueShowRevoke) {
   auto show = keys({"show", (dir_ / "node1.pem").string(), "--dir", ca});
   ASSERT_EQ(show.exit_code, 0) << show.err;
   for (const char* line : {"kind:     host\n", "name:     node1\n", "cluster:  lab\n",
-                           "SANs:     DNS:node1, DNS:node1.lab, IP:10.0.0.1\n", "usage:    serverAuth, clientAuth\n",
-                           "revoked:  no\n", "(valid now)"}) {
+                           "SANs:     DNS:node1, DNS:node1.lab, IP:10.0.0.1\n",
+                           "usage:    serverAuth, clientAuth\n", "revoked:  no\n", "(valid now)"}) {
     EXPECT_NE(show.out.find(line), std::string::npos) << line << "\n" << show.out;
   }
 

@@ -34,7 +34,8 @@ class KeysTest : public ::testing::Test {
     return dir;
   }
 
-  Issued issue(bool host, const std::filesystem::path& ca, const std::string& name, IssueOptions options = {}) {
+  Issued issue(bool host, const std::filesystem::path& ca, const std::string& name,
+               IssueOptions options = {}) {
     auto issued = host ? issue_host(ca, name, options) : issue_user(ca, name, options);
     EXPECT_TRUE(issued) << issued.error().to_string();
     return issued ? *issued : Issued{};

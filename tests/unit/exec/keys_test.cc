@@ -118,7 +118,8 @@ TEST_F(KeysTest, HostCertificateHasTheHostProfile) {
   EXPECT_EQ(X509_check_ca(cert.get()), 0);
   EXPECT_TRUE(critical(cert.get(), NID_key_usage));
   EXPECT_EQ(X509_get_key_usage(cert.get()), static_cast<std::uint32_t>(KU_DIGITAL_SIGNATURE));
-  EXPECT_EQ(X509_get_extended_key_usage(cert.get()), static_cast<std::uint32_t>(XKU_SSL_SERVER | XKU_SSL_CLIENT));
+  EXPECT_EQ(X509_get_extended_key_usage(cert.get()),
+            static_cast<std::uint32_t>(XKU_SSL_SERVER | XKU_SSL_CLIENT));
   EXPECT_NE(X509_get0_authority_key_id(cert.get()), nullptr);
   EXPECT_EQ(EVP_PKEY_get_id(X509_get0_pubkey(cert.get())), EVP_PKEY_ED25519);
   EXPECT_EQ(X509_get_signature_nid(cert.get()), NID_ED25519);
@@ -220,7 +221,8 @@ TEST_F(KeysTest, IssuedTsvRecordsEveryCertificate) {
   EXPECT_EQ(user.cert, root_ / "alice.pem");
   std::string tsv = slurp(ca / "issued.tsv");
   EXPECT_EQ(count(tsv, "\n"), 2u);
-  EXPECT_NE(tsv.find(host.serial + "\thost\tnode1\t" + format_utc_time(host.not_after) + "\t"), std::string::npos);
+  EXPECT_NE(tsv.find(host.serial + "\thost\tnode1\t" + format_utc_time(host.not_after) + "\t"),
+            std::string::npos);
   EXPECT_NE(tsv.find(user.serial + "\tuser\talice\t"), std::string::npos);
   EXPECT_NE(tsv.find((root_ / "alice.pem").string()), std::string::npos);
 }
@@ -245,8 +247,9 @@ TEST_F(KeysTest, BadNamesAndValiditiesAreRefused) {
 TEST(UtcTime, ParsesOnlyIso8601Utc) {
   EXPECT_EQ(parse_utc_time("2020-01-01T00:00:00Z").value(), 1577836800);
   EXPECT_EQ(format_utc_time(1577836800), "2020-01-01T00:00:00Z");
-  for (const char* bad : {"2020-01-01", "2020-01-01T00:00:00", "2020-01-01T00:00:00+01:00", "2021-02-29T00:00:00Z",
-                          "2020-01-01T00:00:00Zx", ""}) {
+  for (const char* bad :
+       {"2020-01-01", "2020-01-01T00:00:00", "2020-01-01T00:00:00+01:00", "2021-02-29T00:00:00Z",
+        "2020-01-01T00:00:00Zx", "2020-+1-01T00:00:00Z", " 020-01-01T00:00:00Z", ""}) {
     EXPECT_FALSE(parse_utc_time(bad)) << bad;
   }
 }

@@ -32,7 +32,8 @@ SslCtxPtr context(bool server, const std::filesystem::path& ca, const Identity& 
     EXPECT_EQ(X509_STORE_load_file(store, (ca / "crl.pem").c_str()), 1);
     X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK);
   }
-  SSL_CTX_set_verify(ctx.get(), server ? SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT : SSL_VERIFY_PEER, nullptr);
+  SSL_CTX_set_verify(ctx.get(), server ? SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT : SSL_VERIFY_PEER,
+                     nullptr);
   return ctx;
 }
 
