@@ -133,7 +133,7 @@ int run_show(const KeysOptions& o) {
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
           .count();
   const char* state = now < d->not_before ? "not yet valid" : now > d->not_after ? "expired" : "valid now";
-  std::cout << "kind:     " << exec::identity_kind_name(d->kind) << "\nname:     " << d->name
+  std::cout << "kind:     " << exec::cert_kind_name(d->kind) << "\nname:     " << d->name
             << "\ncluster:  " << d->cluster << "\nserial:   " << d->serial
             << "\nvalidity: " << exec::format_utc_time(d->not_before) << " to "
             << exec::format_utc_time(d->not_after) << " (" << state << ")\nSANs:     " << joined(d->sans)

@@ -88,30 +88,30 @@ Status check_against_ca(X509* cert, const std::filesystem::path& dir, CertDescri
 
 }  // namespace
 
-std::string_view identity_kind_name(IdentityKind kind) {
+std::string_view cert_kind_name(CertKind kind) {
   switch (kind) {
-    case IdentityKind::ca:
+    case CertKind::ca:
       return "ca";
-    case IdentityKind::host:
+    case CertKind::host:
       return "host";
-    case IdentityKind::user:
+    case CertKind::user:
       return "user";
   }
   return "?";
 }
 
-Result<PeerIdentity> identity_of(const X509* cert) {
-  if (cert == nullptr) return Error(Errc::invalid_argument, "no certificate");
-  auto unit = subject_entry(cert, NID_organizationalUnitName);
-  if (!unit) return unit.error();
-  if (*unit != "host" && *unit != "user") {
-    return Error(Errc::malformed,
-                 "the certificate is neither a host nor a user certificate (OU=" + *unit + ")");
+Result<PeerIdentity> identity_of(X509* certificate) {
+  if (certificate == nullptr) return Error(Errc::permission_denied, "no certificate was presented");
+  auto unit = subject_entry(certificate, NID_organizationalUnitName);
+  auto name = subject_entry(certificate, NID_commonName);
+  auto cluster = subject_entry(certificate, NID_organizationName);
+  for (const auto* field : {&unit, &name, &cluster}) {
+    if (!*field) return Error(Errc::permission_denied, field->error().message());
   }
-  auto name = subject_entry(cert, NID_commonName);
-  if (!name) return name.error();
-  auto cluster = subject_entry(cert, NID_organizationName);
-  if (!cluster) return cluster.error();
+  if (*unit != "host" && *unit != "user") {
+    return Error(Errc::permission_denied,
+                 "the certificate is neither a user's nor a host's (OU is '" + *unit + "')");
+  }
   return PeerIdentity{*unit == "host" ? IdentityKind::host : IdentityKind::user, *name, *cluster};
 }
 
@@ -124,14 +124,14 @@ Result<CertDescription> describe(const std::filesystem::path& cert_path,
   if (X509_check_ca(cert) != 0) {
     auto cluster = subject_entry(cert, NID_organizationName);
     if (!cluster) return cluster.error();
-    out.kind = IdentityKind::ca;
+    out.kind = CertKind::ca;
     out.cluster = *cluster;
     auto name = subject_entry(cert, NID_commonName);
     if (name) out.name = *name;
   } else {
     auto identity = identity_of(cert);
     if (!identity) return Error(Errc::malformed, cert_path.string() + ": " + identity.error().message());
-    out.kind = identity->kind;
+    out.kind = identity->kind == IdentityKind::host ? CertKind::host : CertKind::user;
     out.name = identity->name;
     out.cluster = identity->cluster;
   }

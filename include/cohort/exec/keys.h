@@ -2,7 +2,8 @@
 // that issues Ed25519 host and user certificates, revokes them through a CRL,
 // and tells who a verified TLS peer is. The certificate profile is fixed
 // (docs/exec.md, "Identity: the cluster CA") because cohortd's TLS code and
-// its account mapping read exactly these fields. Built on OpenSSL's X509 API.
+// its account mapping (identity_of, cohort/exec/identity.h) read exactly
+// these fields. Built on OpenSSL's X509 API.
 #pragma once
 
 #include <openssl/types.h>
@@ -16,12 +17,13 @@
 #include <vector>
 
 #include "cohort/core/error.h"
+#include "cohort/exec/identity.h"
 
 namespace cohort::exec {
 
-// Who holds a certificate: the subject's OU says which.
-enum class IdentityKind { ca, host, user };
-std::string_view identity_kind_name(IdentityKind kind);
+// What a certificate is: the CA's, or (its OU says which) a host's or a user's.
+enum class CertKind { ca, host, user };
+std::string_view cert_kind_name(CertKind kind);
 
 // Seconds since the Unix epoch, UTC.
 using UnixTime = std::int64_t;
@@ -98,7 +100,7 @@ Status refresh_crl(const std::filesystem::path& dir, int crl_days = 365);
 
 // What `cohort keys show` prints.
 struct CertDescription {
-  IdentityKind kind = IdentityKind::user;
+  CertKind kind = CertKind::user;
   std::string name;     // CN
   std::string cluster;  // O
   std::string serial;   // hex
@@ -111,15 +113,5 @@ struct CertDescription {
 };
 Result<CertDescription> describe(const std::filesystem::path& cert_path,
                                  const std::optional<std::filesystem::path>& ca_dir = std::nullopt);
-
-// The identity a verified peer certificate carries, for the daemon's account
-// mapping. Refuses a certificate whose OU is neither host nor user, or whose
-// O, OU or CN is missing or repeated.
-struct PeerIdentity {
-  IdentityKind kind = IdentityKind::user;
-  std::string name;     // CN: the hostname or username
-  std::string cluster;  // O
-};
-Result<PeerIdentity> identity_of(const X509* cert);
 
 }  // namespace cohort::exec
