@@ -16,7 +16,9 @@ Status sign_and_write(const CaFiles& files, const Ca& ca, X509_CRL* crl, int crl
   ossl::TimePtr last(ASN1_TIME_new());
   ossl::TimePtr next(ASN1_TIME_new());
   if (!last || !next) return ossl::openssl_error("cannot allocate the CRL's times");
-  if (auto s = ossl::set_time(last.get(), now); !s) return s;
+  // Backdated like certificates: a host whose clock lags must not find a
+  // fresh CRL "not yet valid", or it would refuse every peer.
+  if (auto s = ossl::set_time(last.get(), now - kClockSlack); !s) return s;
   if (auto s = ossl::set_time(next.get(), now + crl_days * kDay); !s) return s;
 
   ossl::IntegerPtr number(
