@@ -257,7 +257,9 @@ Status Testbed::set_loss(int host, int percent) {
     return Error(Errc::invalid_argument, "loss must be 0..100 percent, not " + std::to_string(percent));
   }
   std::string script = "flush chain inet cohort loss";
-  if (percent > 0) {
+  if (percent >= 100) {
+    script += "; add rule inet cohort loss iifname \"eth0\" drop";  // nft's range ends at 99
+  } else if (percent > 0) {
     script += "; add rule inet cohort loss iifname \"eth0\" numgen random mod 100 < " + std::to_string(percent) +
               " drop";
   }

@@ -20,6 +20,9 @@ ExecRequest sample_request() {
   r.tty = true;
   r.rows = 50;
   r.cols = 132;
+  r.detach = true;
+  r.timeout_ms = 5000;
+  r.kill_after_ms = 700;
   return r;
 }
 
@@ -35,6 +38,10 @@ TEST(ExecProtocol, EveryMessageRoundTrips) {
       TaskExit{3, 0},
       TaskExit{0, 9},
       Refusal{RefusalReason::not_authorised, "alice is not mapped to an account on h1"},
+      TaskStarted{7, 4242},
+      ControlRequest{Nonce{1, 2, 3}, 99, ControlOp::kill, 7, 9},
+      TaskInfo{7, 4242, TaskState::ended, TaskExit{0, 9}, "alice", "build", "make -j", 1, 2, 3, 4, 5},
+      EndOfList{},
   };
   for (const auto& m : messages) {
     auto back = decode(encode(m));

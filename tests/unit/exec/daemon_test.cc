@@ -1,0 +1,179 @@
+// cohortd in-process on loopback, driven through the client library: the
+// request checks that need a captured or crafted request (replay, expiry),
+// authorisation by identity kind and mapping, the per-account task limit,
+// and shutdown ending the tasks.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "cohort/core/event_loop.h"
+#include "cohort/exec/accounts.h"
+#include "cohort/exec/client.h"
+#include "cohort/exec/daemon.h"
+#include "keys_fixture.h"
+
+namespace cohort::exec::testing {
+namespace {
+
+using namespace std::chrono_literals;  // NOLINT(google-build-using-namespace)
+
+struct Outcome {
+  std::string out;
+  std::optional<TaskExit> exit;
+  std::optional<Failure> failure;
+  std::optional<TaskStarted> started;
+};
+
+class DaemonTest : public KeysTest {
+ protected:
+  void SetUp() override {
+    KeysTest::SetUp();
+    ca_ = make_ca();
+    issue(true, ca_, "localhost", IssueOptions{.ips = {"127.0.0.1"}});
+    auto me = current_account();
+    ASSERT_TRUE(me);
+    me_ = me->name;
+    issue(false, ca_, me_);
+    issue(false, ca_, "stranger");
+    std::ofstream(root_ / "accounts") << me_ << " " << me_ << "\n";
+    config_.cluster = "lab";
+    config_.listen = "127.0.0.1:0";
+    config_.tls = {(ca_ / "ca.pem").string(), (ca_ / "hosts/localhost.pem").string(),
+                   (ca_ / "hosts/localhost.key").string(), (ca_ / "crl.pem").string()};
+    config_.account_map = (root_ / "accounts").string();
+    config_.grace_ms = 200;
+    auto loop = EventLoop::create();
+    ASSERT_TRUE(loop);
+    loop_ = std::move(*loop);
+  }
+
+  void start_daemon() {
+    auto daemon = Daemon::create(*loop_, config_);
+    ASSERT_TRUE(daemon) << daemon.error().to_string();
+    daemon_ = std::move(*daemon);
+  }
+
+  tls::ContextPtr client_tls(const std::string& kind, const std::string& name) {
+    auto ctx = tls::client_context({(ca_ / "ca.pem").string(), (ca_ / kind / (name + ".pem")).string(),
+                                    (ca_ / kind / (name + ".key")).string(), ""});
+    EXPECT_TRUE(ctx) << ctx.error().to_string();
+    return ctx ? std::move(*ctx) : nullptr;
+  }
+
+  ExecRequest request(std::vector<std::string> argv) {
+    ExecRequest r;
+    r.nonce = random_nonce();
+    r.expires_unix_ms = expiry_from_now(30'000);
+    r.argv = std::move(argv);
+    r.expand_env = true;
+    return r;
+  }
+
+  // Runs one session to its end (bounded).
+  Outcome exec(const ExecRequest& req, const std::string& kind = "users", std::string name = {}) {
+    auto tls = client_tls(kind, name.empty() ? me_ : name);
+    Outcome outcome;
+    bool done = false;
+    ExecSession::Callbacks callbacks;
+    callbacks.on_started = [&](const TaskStarted& s) {
+      outcome.started = s;
+      if (req.detach) done = true;
+    };
+    callbacks.on_output = [&](Stream, ByteView bytes) {
+      outcome.out.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+      return true;
+    };
+    callbacks.on_exit = [&](TaskExit e) { outcome.exit = e, done = true; };
+    callbacks.on_failure = [&](Failure f) { outcome.failure = f, done = true; };
+    auto target = resolve_target(daemon_->address().to_string(), 0);
+    EXPECT_TRUE(target);
+    auto session = ExecSession::start(*loop_, tls.get(), *target, req, 5s, std::move(callbacks));
+    EXPECT_TRUE(session);
+    (*session)->send_stdin({});
+    for (int i = 0; i < 500 && !done; ++i) (void)loop_->run_for(10ms);
+    EXPECT_TRUE(done) << "the session did not end";
+    return outcome;
+  }
+
+  std::filesystem::path ca_;
+  std::string me_;
+  DaemonConfig config_;
+  std::unique_ptr<EventLoop> loop_;
+  std::unique_ptr<Daemon> daemon_;
+};
+
+TEST_F(DaemonTest, RunsACommandAndReturnsItsOutputAndStatus) {
+  start_daemon();
+  Outcome o = exec(request({"echo", "hello;", "exit", "3"}));
+  ASSERT_TRUE(o.exit) << (o.failure ? o.failure->detail : "");
+  EXPECT_EQ(o.out, "hello\n");
+  EXPECT_EQ(o.exit->shell_status(), 3);
+}
+
+TEST_F(DaemonTest, AReplayedRequestIsRefusedAndRunsOnce) {
+  start_daemon();
+  auto marker = root_ / "runs";
+  ExecRequest captured = request({"echo", "x", ">>", marker.string()});
+  Outcome first = exec(captured);
+  ASSERT_TRUE(first.exit);
+  Outcome replay = exec(captured);
+  ASSERT_TRUE(replay.failure);
+  EXPECT_NE(replay.failure->detail.find("request replayed"), std::string::npos) << replay.failure->detail;
+  std::ifstream in(marker);
+  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(all, "x\n");
+}
+
+TEST_F(DaemonTest, AnExpiredRequestIsRefused) {
+  start_daemon();
+  ExecRequest stale = request({"true"});
+  stale.expires_unix_ms = expiry_from_now(0) - 1000;
+  Outcome o = exec(stale);
+  ASSERT_TRUE(o.failure);
+  EXPECT_NE(o.failure->detail.find("expired"), std::string::npos) << o.failure->detail;
+}
+
+TEST_F(DaemonTest, AnUnmappedIdentityAndAHostCertificateAreNotAuthorised) {
+  start_daemon();
+  Outcome stranger = exec(request({"true"}), "users", "stranger");
+  ASSERT_TRUE(stranger.failure);
+  EXPECT_EQ(stranger.failure->kind, FailureKind::not_authorised);
+  EXPECT_NE(stranger.failure->detail.find("not mapped"), std::string::npos) << stranger.failure->detail;
+  Outcome host = exec(request({"true"}), "hosts", "localhost");
+  ASSERT_TRUE(host.failure);
+  EXPECT_EQ(host.failure->kind, FailureKind::not_authorised);
+}
+
+TEST_F(DaemonTest, ThePerAccountTaskLimitHolds) {
+  config_.tasks_per_user = 1;
+  start_daemon();
+  ExecRequest first = request({"sleep", "30"});
+  first.detach = true;
+  ASSERT_TRUE(exec(first).started);
+  Outcome second = exec(request({"true"}));
+  ASSERT_TRUE(second.failure);
+  EXPECT_NE(second.failure->detail.find("limit reached"), std::string::npos) << second.failure->detail;
+  bool down = false;
+  daemon_->shutdown([&] { down = true; });
+  for (int i = 0; i < 500 && !down; ++i) (void)loop_->run_for(10ms);
+  EXPECT_TRUE(down);
+  EXPECT_EQ(daemon_->running_tasks(), 0u);
+}
+
+TEST_F(DaemonTest, ShutdownEndsRunningTasks) {
+  start_daemon();
+  ExecRequest sleeper = request({"sleep", "30"});
+  sleeper.detach = true;
+  Outcome o = exec(sleeper);
+  ASSERT_TRUE(o.started);
+  pid_t pid = static_cast<pid_t>(o.started->pid);
+  EXPECT_EQ(daemon_->running_tasks(), 1u);
+  bool down = false;
+  daemon_->shutdown([&] { down = true; });
+  for (int i = 0; i < 500 && !down; ++i) (void)loop_->run_for(10ms);
+  EXPECT_TRUE(down);
+  EXPECT_NE(kill(pid, 0), 0) << "task " << pid << " outlived the daemon's shutdown";
+}
+
+}  // namespace
+}  // namespace cohort::exec::testing
