@@ -8,6 +8,7 @@
 
 #include "cohort/core/event_loop.h"
 #include "cohort/exec/accounts.h"
+#include "cohort/exec/cgroup.h"
 #include "cohort/exec/client.h"
 #include "cohort/exec/daemon.h"
 #include "keys_fixture.h"
@@ -173,6 +174,24 @@ TEST_F(DaemonTest, ShutdownEndsRunningTasks) {
   for (int i = 0; i < 500 && !down; ++i) (void)loop_->run_for(10ms);
   EXPECT_TRUE(down);
   EXPECT_NE(kill(pid, 0), 0) << "task " << pid << " outlived the daemon's shutdown";
+}
+
+}  // namespace
+}  // namespace cohort::exec::testing
+
+namespace cohort::exec::testing {
+namespace {
+
+TEST_F(DaemonTest, TheMemoryLimitEndsATaskThatExceedsIt) {
+  if (!TaskCgroups::discover()) GTEST_SKIP() << "this host offers no writable memory cgroup";
+  config_.memory_max_bytes = 64u << 20;
+  start_daemon();
+  Outcome small = exec(request({"dd", "if=/dev/zero", "of=/dev/null", "bs=8M", "count=1", "status=none"}));
+  ASSERT_TRUE(small.exit);
+  EXPECT_EQ(small.exit->shell_status(), 0);
+  Outcome big = exec(request({"dd", "if=/dev/zero", "of=/dev/null", "bs=256M", "count=1", "status=none"}));
+  ASSERT_TRUE(big.exit);
+  EXPECT_EQ(big.exit->signal, SIGKILL) << "status " << big.exit->shell_status();
 }
 
 }  // namespace
