@@ -196,3 +196,48 @@ TEST_F(DaemonTest, TheMemoryLimitEndsATaskThatExceedsIt) {
 
 }  // namespace
 }  // namespace cohort::exec::testing
+
+namespace cohort::exec::testing {
+namespace {
+
+TEST_F(DaemonTest, ATtyTaskRunsOnAPseudoTerminalOfTheRequestedSize) {
+  start_daemon();
+  ExecRequest tty = request({"stty size; test -t 0 && test -t 1 && echo on-a-tty"});
+  tty.tty = true;
+  tty.rows = 33;
+  tty.cols = 101;
+  Outcome o = exec(tty);
+  ASSERT_TRUE(o.exit) << (o.failure ? o.failure->detail : "");
+  EXPECT_EQ(o.exit->shell_status(), 0);
+  EXPECT_EQ(o.out, "33 101\r\non-a-tty\r\n");  // the terminal turns \n into \r\n
+}
+
+TEST_F(DaemonTest, WatchersHearEveryStateChangeOfTheirTasks) {
+  start_daemon();
+  auto tls = client_tls("users", me_);
+  std::vector<TaskInfo> seen;
+  bool listed = false;
+  ControlSession::Callbacks callbacks;
+  callbacks.on_task = [&](const TaskInfo& info) { seen.push_back(info); };
+  callbacks.on_end_of_list = [&] { listed = true; };
+  callbacks.on_done = [] {};
+  callbacks.on_failure = [](Failure f) { ADD_FAILURE() << f.detail; };
+  ControlRequest watch{random_nonce(), expiry_from_now(30'000), ControlOp::watch, 0, 0};
+  auto target = resolve_target(daemon_->address().to_string(), 0);
+  ASSERT_TRUE(target);
+  auto session = ControlSession::start(*loop_, tls.get(), *target, watch, 5s, std::move(callbacks));
+  ASSERT_TRUE(session);
+  for (int i = 0; i < 500 && !listed; ++i) (void)loop_->run_for(10ms);
+  ASSERT_TRUE(listed);
+  Outcome o = exec(request({"exit", "6"}));
+  ASSERT_TRUE(o.exit);
+  for (int i = 0; i < 500 && seen.size() < 2; ++i) (void)loop_->run_for(10ms);
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].state, TaskState::running);
+  EXPECT_EQ(seen[1].state, TaskState::ended);
+  EXPECT_EQ(seen[1].exit.code, 6);
+  EXPECT_EQ(seen[1].task_id, seen[0].task_id);
+}
+
+}  // namespace
+}  // namespace cohort::exec::testing
