@@ -4,6 +4,9 @@
 // and shutdown ending the tasks.
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+
+#include <csignal>
 #include <fstream>
 
 #include "cohort/core/event_loop.h"
@@ -237,6 +240,30 @@ TEST_F(DaemonTest, WatchersHearEveryStateChangeOfTheirTasks) {
   EXPECT_EQ(seen[1].state, TaskState::ended);
   EXPECT_EQ(seen[1].exit.code, 6);
   EXPECT_EQ(seen[1].task_id, seen[0].task_id);
+}
+
+}  // namespace
+}  // namespace cohort::exec::testing
+
+namespace cohort::exec::testing {
+namespace {
+
+TEST_F(DaemonTest, ShutdownWithDetachLeavesTasksRunning) {
+  config_.on_shutdown = ShutdownPolicy::detach_tasks;
+  start_daemon();
+  ExecRequest sleeper = request({"sleep", "30"});
+  sleeper.detach = true;
+  Outcome o = exec(sleeper);
+  ASSERT_TRUE(o.started);
+  pid_t pid = static_cast<pid_t>(o.started->pid);
+  bool down = false;
+  daemon_->shutdown([&] { down = true; });
+  for (int i = 0; i < 500 && !down; ++i) (void)loop_->run_for(10ms);
+  EXPECT_TRUE(down);
+  daemon_.reset();
+  EXPECT_EQ(kill(pid, 0), 0) << "the detached task did not survive the daemon";
+  kill(-pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
 }
 
 }  // namespace
