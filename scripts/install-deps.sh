@@ -10,6 +10,7 @@ packages=(
   libspdlog-dev libfmt-dev libtomlplusplus-dev libcli11-dev nlohmann-json3-dev
   libssl-dev
   iproute2 nftables procps
+  openmpi-bin libopenmpi-dev pdsh  # tests/cluster/exec_interop_test: cohort exec as their remote shell
 )
 
 missing=()

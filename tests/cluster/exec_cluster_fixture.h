@@ -58,11 +58,17 @@ class ExecCluster : public ::testing::Test {
 
   std::string command_line(const std::vector<std::string>& args, const std::string& user = "root",
                            const std::string& ca_dir = {}) const {
-    std::string ca = (ca_dir.empty() ? keys() : ca_dir);
-    std::string line = "COHORT_CA=" + keys() + "/ca.pem COHORT_CERT=" + ca + "/users/" + user +
-                       ".pem COHORT_KEY=" + ca + "/users/" + user + ".key " + COHORT_BIN;
+    std::string line = client_env(user, ca_dir) + " " + COHORT_BIN;
     for (const auto& a : args) line += " " + quote(a);
     return line;
+  }
+
+  // COHORT_CA/CERT/KEY assignments for a shell line: `user`'s certificate
+  // from `ca_dir` (default: the CA's).
+  std::string client_env(const std::string& user = "root", const std::string& ca_dir = {}) const {
+    std::string ca = (ca_dir.empty() ? keys() : ca_dir);
+    return "COHORT_CA=" + keys() + "/ca.pem COHORT_CERT=" + ca + "/users/" + user + ".pem COHORT_KEY=" + ca +
+           "/users/" + user + ".key";
   }
 
   CommandResult shell(const std::string& line, Duration timeout = std::chrono::seconds(60)) {

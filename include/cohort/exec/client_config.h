@@ -19,7 +19,7 @@ namespace cohort::exec {
 
 struct ClientConfig {
   tls::Files tls;
-  std::uint16_t port = 7001;
+  std::uint16_t port = 0;  // 0: not set (load_client_config's result always has one, default 7001)
 };
 
 // `flags` holds what the command line set (empty fields: not set, port 0: not set).
