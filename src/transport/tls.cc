@@ -52,8 +52,11 @@ Result<ContextPtr> common_context(const SSL_METHOD* method, const Files& files) 
 Result<ContextPtr> server_context(const Files& files) {
   auto ctx = common_context(TLS_server_method(), files);
   if (!ctx) return ctx;
-  // Stateless tickets let a returning client resume without a full handshake.
-  SSL_CTX_set_num_tickets(ctx->get(), 2);
+  // No session tickets: every cohort client is a new process that never
+  // resumes, and a resumed session would skip the CRL check of its
+  // certificate. Issuing tickets cost both sides a session copy (which
+  // decodes the peer's certificate again) per ticket, per connection.
+  SSL_CTX_set_num_tickets(ctx->get(), 0);
   return ctx;
 }
 
