@@ -18,13 +18,20 @@ bool ends_rank(const RankEvent& event) {
 
 RefusalReason refusal_reason(FailureKind kind) {
   switch (kind) {
-    case FailureKind::unreachable: return RefusalReason::unreachable;
-    case FailureKind::authentication: return RefusalReason::authentication;
-    case FailureKind::not_authorised: return RefusalReason::not_authorised;
-    case FailureKind::spawn_failed: return RefusalReason::spawn_failed;
-    case FailureKind::timed_out: return RefusalReason::timed_out;
-    case FailureKind::lost: return RefusalReason::lost;
-    case FailureKind::refused: return RefusalReason::bad_request;
+    case FailureKind::unreachable:
+      return RefusalReason::unreachable;
+    case FailureKind::authentication:
+      return RefusalReason::authentication;
+    case FailureKind::not_authorised:
+      return RefusalReason::not_authorised;
+    case FailureKind::spawn_failed:
+      return RefusalReason::spawn_failed;
+    case FailureKind::timed_out:
+      return RefusalReason::timed_out;
+    case FailureKind::lost:
+      return RefusalReason::lost;
+    case FailureKind::refused:
+      return RefusalReason::bad_request;
   }
   return RefusalReason::bad_request;
 }
@@ -38,7 +45,8 @@ RunBranches::RunBranches(EventLoop& loop, SSL_CTX* tls, RunRequest request, Dura
       callbacks_(std::move(callbacks)),
       routes_(request_.spec, request_.subtree) {
   links_.resize(routes_.branches().size());
-  for (std::size_t b = 0; b < links_.size(); ++b) links_[b].head = request_.spec.nodes[routes_.branches()[b].head];
+  for (std::size_t b = 0; b < links_.size(); ++b)
+    links_[b].head = request_.spec.nodes[routes_.branches()[b].head];
 }
 
 RunBranches::~RunBranches() {
@@ -67,11 +75,11 @@ void RunBranches::connect(std::size_t b) {
   }
   link.connector = std::move(*connector);
   Duration level = std::chrono::milliseconds(request_.spec.level_timeout_ms);
-  link.deadline = loop_.add_timer(branch_timeout(routes_.branches()[b].subtree.size(), request_.spec.width, level),
-                                  [this, b] {
-                                    links_[b].deadline = 0;
-                                    overdue(b);
-                                  });
+  link.deadline = loop_.add_timer(
+      branch_timeout(routes_.branches()[b].subtree.size(), request_.spec.width, level), [this, b] {
+        links_[b].deadline = 0;
+        overdue(b);
+      });
 }
 
 void RunBranches::ready(std::size_t b, TlsFramedStream& stream) {
@@ -168,20 +176,22 @@ void RunBranches::lose(std::size_t b, const Failure& failure) {
 void RunBranches::overdue(std::size_t b) {
   auto ms = request_.spec.level_timeout_ms;
   Failure silent{FailureKind::unreachable, "no answer from " + links_[b].head + " within " +
-                                               std::to_string(ms / 1000) + "." + std::to_string(ms % 1000 / 100) +
-                                               " s per level"};
+                                               std::to_string(ms / 1000) + "." +
+                                               std::to_string(ms % 1000 / 100) + " s per level"};
   refuse_ranks(b, routes_.overdue(b), silent);
   if (!routes_.branch_done(b)) return;
   end_link(links_[b]);
   maybe_unblock();
 }
 
-void RunBranches::refuse_ranks(std::size_t b, const std::vector<std::uint32_t>& ranks, const Failure& failure) {
+void RunBranches::refuse_ranks(std::size_t b, const std::vector<std::uint32_t>& ranks,
+                               const Failure& failure) {
   RankRange own = ranks_of_node(request_.spec, static_cast<std::uint32_t>(routes_.branches()[b].head));
   for (std::uint32_t rank : ranks) {
     bool on_head = rank >= own.first && rank < own.end;
-    RankEvent event{rank, Refusal{refusal_reason(failure.kind),
-                                  on_head ? failure.detail : "relay via " + links_[b].head + ": " + failure.detail}};
+    RankEvent event{
+        rank, Refusal{refusal_reason(failure.kind),
+                      on_head ? failure.detail : "relay via " + links_[b].head + ": " + failure.detail}};
     callbacks_.on_event(event, encode(event));
   }
 }

@@ -66,7 +66,8 @@ void RunRelay::start() {
 void RunRelay::start_rank(std::uint32_t rank) {
   auto sink = std::make_unique<RankSink>(*this, rank);
   auto started = start_task(
-      context_, TaskOrder{request_.spec.base, runner_.account, runner_.identity, rank_env(rank), runner_.peer},
+      context_,
+      TaskOrder{request_.spec.base, runner_.account, runner_.identity, rank_env(rank), runner_.peer},
       sink.get());
   if (const auto* refusal = std::get_if<Refusal>(&started)) {
     send_up(encode(RankEvent{rank, *refusal}));
@@ -84,7 +85,8 @@ void RunRelay::start_rank(std::uint32_t rank) {
 std::vector<std::string> RunRelay::rank_env(std::uint32_t rank) const {
   const RunSpec& spec = request_.spec;
   std::vector<std::string> env;
-  for (auto [name, value] : {std::pair{"COHORT_RANK", std::size_t{rank}}, {"COHORT_SIZE", spec.ranks},
+  for (auto [name, value] : {std::pair{"COHORT_RANK", std::size_t{rank}},
+                             {"COHORT_SIZE", spec.ranks},
                              {"COHORT_NODE_RANK", request_.head},
                              {"COHORT_LOCAL_RANK", rank - request_.head * spec.per_host},
                              {"COHORT_NODES", spec.nodes.size()}}) {

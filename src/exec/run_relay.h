@@ -59,7 +59,7 @@ class RunRelay {
   std::unique_ptr<RunBranches> branches_;
   std::map<std::uint32_t, std::unique_ptr<RankSink>> sinks_;  // local rank -> its tasks' sink
   std::map<std::uint32_t, std::uint64_t> tasks_;              // local rank -> running task id
-  std::deque<Buffer> held_;                                    // frames the connection up refused
+  std::deque<Buffer> held_;                                   // frames the connection up refused
   std::set<const void*> input_blockers_;
   std::optional<TaskRegistry::WatchId> watch_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

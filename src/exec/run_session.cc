@@ -8,7 +8,8 @@ Result<RunRequest> signed_run_request(SSL_CTX* tls, RunSpec spec) {
   X509* certificate = SSL_CTX_get0_certificate(tls);
   EVP_PKEY* key = SSL_CTX_get0_privatekey(tls);
   if (certificate == nullptr || key == nullptr) {
-    return Error(Errc::invalid_argument, "no certificate and key to sign the run with (give --cert and --key)");
+    return Error(Errc::invalid_argument,
+                 "no certificate and key to sign the run with (give --cert and --key)");
   }
   RunRequest request;
   auto der = certificate_der(certificate);
@@ -34,7 +35,8 @@ Result<std::unique_ptr<RunSession>> RunSession::start(EventLoop& loop, SSL_CTX* 
   fan_out.on_input_writable = [self] {
     if (self->callbacks_.on_stdin_writable) self->callbacks_.on_stdin_writable();
   };
-  session->branches_ = std::make_unique<RunBranches>(loop, tls, std::move(*request), connect_timeout, std::move(fan_out));
+  session->branches_ =
+      std::make_unique<RunBranches>(loop, tls, std::move(*request), connect_timeout, std::move(fan_out));
   session->branches_->start();
   return session;
 }

@@ -20,8 +20,9 @@ Status verify_chain(X509_STORE* trust, X509* certificate) {
   }
   X509_STORE_CTX_set_purpose(ctx.get(), X509_PURPOSE_SSL_CLIENT);
   if (X509_verify_cert(ctx.get()) != 1) {
-    return Error(Errc::permission_denied, std::string("the signer's certificate was refused: ") +
-                                              X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx.get())));
+    return Error(Errc::permission_denied,
+                 std::string("the signer's certificate was refused: ") +
+                     X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx.get())));
   }
   return ok_status();
 }
@@ -52,7 +53,8 @@ Result<std::vector<std::uint8_t>> sign_bytes(EVP_PKEY* key, ByteView body) {
   return signature;
 }
 
-Result<PeerIdentity> verify_signed(X509_STORE* trust, ByteView certificate_der, ByteView body, ByteView signature) {
+Result<PeerIdentity> verify_signed(X509_STORE* trust, ByteView certificate_der, ByteView body,
+                                   ByteView signature) {
   const unsigned char* der = certificate_der.data();
   ossl::X509Ptr certificate(d2i_X509(nullptr, &der, static_cast<long>(certificate_der.size())));
   if (!certificate || der != certificate_der.data() + certificate_der.size()) {
@@ -61,7 +63,8 @@ Result<PeerIdentity> verify_signed(X509_STORE* trust, ByteView certificate_der, 
   }
   if (Status s = verify_chain(trust, certificate.get()); !s) return s.error();
   MdCtxPtr ctx(EVP_MD_CTX_new());
-  if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, X509_get0_pubkey(certificate.get())) != 1 ||
+  if (!ctx ||
+      EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, X509_get0_pubkey(certificate.get())) != 1 ||
       EVP_DigestVerify(ctx.get(), signature.data(), signature.size(), body.data(), body.size()) != 1) {
     ERR_clear_error();
     return Error(Errc::permission_denied, "the request's signature does not match its certificate");

@@ -33,7 +33,8 @@ class RunBranches {
   };
   // `request` carries the signed spec, certificate and signature, and the
   // subtree to fan out over; each branch gets its own head and subtree.
-  RunBranches(EventLoop& loop, SSL_CTX* tls, RunRequest request, Duration connect_timeout, Callbacks callbacks);
+  RunBranches(EventLoop& loop, SSL_CTX* tls, RunRequest request, Duration connect_timeout,
+              Callbacks callbacks);
   ~RunBranches();
   RunBranches(const RunBranches&) = delete;
   RunBranches& operator=(const RunBranches&) = delete;

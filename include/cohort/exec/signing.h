@@ -28,6 +28,7 @@ Result<std::vector<std::uint8_t>> sign_bytes(EVP_PKEY* key, ByteView body);
 // flags, i.e. CRL checking where the daemon loaded a CRL) for client
 // authentication, and `signature` must be its key's over `body`. Every
 // refusal is permission_denied and says which check failed.
-Result<PeerIdentity> verify_signed(X509_STORE* trust, ByteView certificate_der, ByteView body, ByteView signature);
+Result<PeerIdentity> verify_signed(X509_STORE* trust, ByteView certificate_der, ByteView body,
+                                   ByteView signature);
 
 }  // namespace cohort::exec

@@ -109,7 +109,8 @@ class RunRelayTest : public KeysTest {
   void expect_all_refused(const std::map<std::uint32_t, RankOutcome>& outcomes, const std::string& why) {
     for (const auto& [rank, o] : outcomes) {
       ASSERT_TRUE(o.refusal) << "rank " << rank << " ran";
-      EXPECT_NE(o.refusal->detail.find(why), std::string::npos) << "rank " << rank << ": " << o.refusal->detail;
+      EXPECT_NE(o.refusal->detail.find(why), std::string::npos)
+          << "rank " << rank << ": " << o.refusal->detail;
     }
   }
 
@@ -121,9 +122,10 @@ class RunRelayTest : public KeysTest {
 };
 
 TEST_F(RunRelayTest, AChainOfDaemonsRunsEveryRankWithItsVariables) {
-  RunSpec s = spec({"echo rank=$COHORT_RANK size=$COHORT_SIZE node=$COHORT_NODE_RANK local=$COHORT_LOCAL_RANK "
-                    "nodes=$COHORT_NODES"},
-                   5);
+  RunSpec s =
+      spec({"echo rank=$COHORT_RANK size=$COHORT_SIZE node=$COHORT_NODE_RANK local=$COHORT_LOCAL_RANK "
+            "nodes=$COHORT_NODES"},
+           5);
   auto outcomes = run(signed_request(s, tls_.get()), tls_.get());
   ASSERT_EQ(outcomes.size(), 5u);
   for (std::uint32_t r = 0; r < 5; ++r) {
@@ -192,7 +194,8 @@ TEST_F(RunRelayTest, AnUnreachableRelayCostsItsBranchOnly) {
     ASSERT_TRUE(outcomes[r].refusal) << "rank " << r;
     EXPECT_EQ(outcomes[r].refusal->reason, RefusalReason::unreachable) << outcomes[r].refusal->detail;
   }
-  EXPECT_NE(outcomes[2].refusal->detail.find("relay via 127.0.0.1:1"), std::string::npos) << outcomes[2].refusal->detail;
+  EXPECT_NE(outcomes[2].refusal->detail.find("relay via 127.0.0.1:1"), std::string::npos)
+      << outcomes[2].refusal->detail;
 }
 
 }  // namespace
