@@ -54,13 +54,19 @@ void add_run(CLI::App& root, Action& action) {
   CLI::App* run = root.add_subcommand(
       "run",
       "cohort run [OPTIONS] [--] CMD...: run CMD as N ranks on the hosts through their cohortd (SPMD). Each rank gets COHORT_RANK, COHORT_SIZE, "
-      "COHORT_NODE_RANK, COHORT_LOCAL_RANK, COHORT_NODES and COHORT_HOST. Output lines are prefixed by rank; "
+      "COHORT_NODE_RANK, COHORT_LOCAL_RANK, COHORT_NODES and COHORT_HOST; the launch is relayed through a tree of the "
+      "hosts' daemons (--width). Output lines are prefixed by rank; "
       "a summary per host goes to stderr; exits with the worst rank status (255 if a rank could not run).");
   run->add_option("-n,--ranks", options->ranks, "Number of ranks (default: hosts x per-host)");
   run->add_option("--hosts", options->hosts, "Hosts, comma-separated or repeated (HOST or HOST:PORT)")
       ->allow_extra_args(false);
   run->add_option("--hostfile", options->hostfile, "File with one host per line ('#' comments)");
   run->add_option("--per-host", options->per_host, "Ranks per host")->capture_default_str()->check(CLI::PositiveNumber);
+  run->add_option("--width", options->width,
+                  "Branches per level of the launch tree: this command connects to W hosts, each relays to W more, "
+                  "...; at least the number of hosts: one connection per host")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, exec::kMaxRunWidth));
   run->prefix_command();  // the first word that is no option starts the command
   add_client_options(*run, options->client);
   std::map<std::string, StdinTarget> stdin_targets{

@@ -13,6 +13,7 @@
 #include "cohort/core/event_loop.h"
 #include "cohort/core/signals.h"
 #include "cohort/exec/client.h"
+#include "cohort/exec/run_session.h"
 #include "commands.h"
 #include "remote_exec.h"
 
@@ -44,9 +45,7 @@ std::vector<std::string> split_commas(const std::vector<std::string>& items) {
 }
 
 struct Rank {
-  std::uint32_t index = 0;
   RankPlacement place;
-  std::unique_ptr<exec::ExecSession> session;
   bool done = false;
   std::optional<exec::TaskExit> exit;
   std::optional<exec::Failure> failure;
@@ -56,13 +55,12 @@ class RankRun {
  public:
   RankRun(EventLoop& loop, const RunOptions& options, std::vector<RankPlacement> places)
       : loop_(loop), options_(options), output_(options.output, labels(places)) {
-    for (std::size_t i = 0; i < places.size(); ++i) {
-      ranks_.push_back(Rank{static_cast<std::uint32_t>(i), std::move(places[i]), nullptr});
-    }
+    for (auto& place : places) ranks_.push_back(Rank{std::move(place)});
   }
 
   int run(ClientSetup& setup) {
-    for (Rank& rank : ranks_) start(rank, setup);
+    remaining_ = ranks_.size();
+    start(setup);
     if (Status s = watch_signals(); !s) {
       print_error("run", s.error().message());
       return kExitExecFailed;
@@ -80,58 +78,57 @@ class RankRun {
     return out;
   }
 
-  exec::ExecRequest request_for(const Rank& rank) const {
-    exec::ExecRequest request;
+  exec::RunSpec spec(const ClientSetup& setup) const {
+    exec::RunSpec spec;
+    exec::ExecRequest& request = spec.base;
     request.nonce = exec::random_nonce();
     request.expires_unix_ms = exec::expiry_from_now(30'000);
     request.argv = options_.command;
     request.expand_env = !options_.exact;
     request.env = options_.env;
-    for (auto [name, value] : {std::pair{"COHORT_RANK", rank.index}, {"COHORT_SIZE", ranks_.size()},
-                               {"COHORT_NODE_RANK", rank.place.node}, {"COHORT_LOCAL_RANK", rank.place.local_rank},
-                               {"COHORT_NODES", nodes()}}) {
-      request.env.push_back(std::string(name) + "=" + std::to_string(value));
-    }
-    request.env.push_back("COHORT_TARGET=" + rank.place.host);
     request.cwd = options_.cwd;
     request.timeout_ms = static_cast<std::uint64_t>(options_.timeout_s * 1000.0);
     request.kill_after_ms = static_cast<std::uint32_t>(options_.kill_after_s * 1000.0);
-    return request;
+    for (const Rank& rank : ranks_) {
+      if (rank.place.local_rank == 0) spec.nodes.push_back(exec::with_port(rank.place.host, setup.config.port));
+    }
+    spec.per_host = static_cast<std::uint32_t>(options_.per_host);
+    spec.ranks = static_cast<std::uint32_t>(ranks_.size());
+    spec.width = static_cast<std::uint32_t>(options_.width);
+    spec.level_timeout_ms = static_cast<std::uint32_t>(
+        std::max<std::int64_t>(1, std::chrono::duration_cast<std::chrono::milliseconds>(setup.connect_timeout).count()));
+    spec.stdin_target = options_.stdin_target;
+    return spec;
   }
 
-  std::size_t nodes() const { return ranks_.empty() ? 0 : ranks_.back().place.node + 1; }
-
-  void start(Rank& rank, ClientSetup& setup) {
-    ++remaining_;
-    auto target = exec::resolve_target(rank.place.host, setup.config.port);
-    if (!target) {
-      failed(rank, {exec::FailureKind::unreachable, target.error().message()});
-      return;
-    }
-    exec::ExecSession::Callbacks callbacks;
-    callbacks.on_output = [this, &rank](exec::Stream stream, ByteView bytes) {
-      output_.add(rank.index, stream, bytes);
-      return true;
+  void start(ClientSetup& setup) {
+    exec::RunSession::Callbacks callbacks;
+    callbacks.on_output = [this](std::uint32_t rank, exec::Stream stream, ByteView bytes) {
+      output_.add(rank, stream, bytes);
     };
-    callbacks.on_exit = [this, &rank](exec::TaskExit exit) {
-      rank.exit = exit;
+    callbacks.on_exit = [this](std::uint32_t rank, exec::TaskExit exit) {
+      ranks_[rank].exit = exit;
       if (exit.shell_status() != 0) first_failure();
       ended(rank);
     };
-    callbacks.on_failure = [this, &rank](exec::Failure failure) { failed(rank, std::move(failure)); };
-    callbacks.on_stdin_writable = [this] { maybe_resume_stdin(); };
-    auto session = exec::ExecSession::start(loop_, setup.tls.get(), *target, request_for(rank),
-                                            setup.connect_timeout, std::move(callbacks));
+    callbacks.on_failure = [this](std::uint32_t rank, exec::Failure failure) {
+      ranks_[rank].failure = std::move(failure);
+      first_failure();
+      ended(rank);
+    };
+    callbacks.on_stdin_writable = [this] {
+      if (stdin_) stdin_->resume();
+    };
+    auto session = exec::RunSession::start(loop_, setup.tls.get(), spec(setup), setup.connect_timeout,
+                                           std::move(callbacks));
     if (!session) {
-      failed(rank, {exec::FailureKind::unreachable, session.error().message()});
+      for (std::uint32_t rank = 0; rank < ranks_.size(); ++rank) {
+        ranks_[rank].failure = exec::Failure{exec::FailureKind::refused, session.error().message()};
+        ended(rank);
+      }
       return;
     }
-    rank.session = std::move(*session);
-  }
-
-  bool takes_stdin(const Rank& rank) const {
-    return options_.stdin_target == StdinTarget::all ||
-           (options_.stdin_target == StdinTarget::rank0 && rank.index == 0);
+    session_ = std::move(*session);
   }
 
   void start_stdin() {
@@ -146,20 +143,8 @@ class RankRun {
     to_stdin({});
   }
 
-  // Returns false (pause) while any receiving rank is backed up.
-  bool to_stdin(ByteView chunk) {
-    bool all_taken = true;
-    for (Rank& rank : ranks_) {
-      if (rank.done || !rank.session) continue;
-      bool wanted = takes_stdin(rank) || chunk.empty();
-      if (wanted) all_taken = rank.session->send_stdin(chunk) && all_taken;
-    }
-    return all_taken;
-  }
-
-  void maybe_resume_stdin() {
-    if (stdin_) stdin_->resume();
-  }
+  // Returns false (pause) while the ranks that take stdin are backed up.
+  bool to_stdin(ByteView chunk) { return session_ == nullptr || session_->send_stdin(chunk); }
 
   Status watch_signals() {
     auto watcher = SignalWatcher::create(loop_, {SIGINT, SIGTERM, SIGHUP, SIGQUIT}, [this](int sig) {
@@ -172,9 +157,7 @@ class RankRun {
   }
 
   void signal_all(int sig) {
-    for (Rank& rank : ranks_) {
-      if (!rank.done && rank.session) rank.session->signal(sig);
-    }
+    if (session_) session_->signal(sig);
   }
 
   void first_failure() {
@@ -183,16 +166,11 @@ class RankRun {
     signal_all(SIGTERM);
   }
 
-  void failed(Rank& rank, exec::Failure failure) {
-    rank.failure = std::move(failure);
-    first_failure();
-    ended(rank);
-  }
-
-  void ended(Rank& rank) {
+  void ended(std::uint32_t index) {
+    Rank& rank = ranks_[index];
     if (rank.done) return;
     rank.done = true;
-    output_.end_rank(rank.index);
+    output_.end_rank(index);
     if (--remaining_ == 0) loop_.stop();
   }
 
@@ -202,15 +180,16 @@ class RankRun {
     int worst = 0;
     std::map<std::string, std::vector<std::string>> problems;
     std::map<std::string, std::size_t> ok;
-    for (const Rank& rank : ranks_) {
+    for (std::size_t index = 0; index < ranks_.size(); ++index) {
+      const Rank& rank = ranks_[index];
       const std::string& host = rank.place.host;
       if (rank.failure) {
-        problems[host].push_back("rank " + std::to_string(rank.index) + ": " +
+        problems[host].push_back("rank " + std::to_string(index) + ": " +
                                  std::string(exec::to_string(rank.failure->kind)) + ": " + rank.failure->detail);
         worst = kExitExecFailed;
       } else if (rank.exit && rank.exit->shell_status() != 0) {
         int status = rank.exit->shell_status();
-        problems[host].push_back("rank " + std::to_string(rank.index) + " " +
+        problems[host].push_back("rank " + std::to_string(index) + " " +
                                  (rank.exit->signal != 0 ? "killed by signal " + std::to_string(rank.exit->signal)
                                                          : "exited " + std::to_string(status)));
         worst = std::max(worst, status);
@@ -235,6 +214,7 @@ class RankRun {
   const RunOptions& options_;
   RunOutput output_;
   std::vector<Rank> ranks_;
+  std::unique_ptr<exec::RunSession> session_;
   std::unique_ptr<ByteSource> stdin_;
   std::unique_ptr<SignalWatcher> signals_;
   std::size_t remaining_ = 0;

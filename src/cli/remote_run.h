@@ -1,18 +1,21 @@
 // `cohort run -n N --hosts ... -- CMD`: SPMD launch through cohortd on many
-// hosts: rank variables, stdin to all ranks / rank 0 / none, output prefixed
-// or folded, signals to every rank, optional stop-all on the first failure,
-// and a per-host exit summary.
+// hosts, relayed through a tree of daemons (--width branches per level):
+// rank variables, stdin to all ranks / rank 0 / none, output prefixed or
+// folded, signals to every rank, optional stop-all on the first failure, and
+// a per-host exit summary.
 #pragma once
 
 #include <string>
 #include <vector>
 
 #include "client_setup.h"
+#include "cohort/exec/launch_plan.h"
+#include "cohort/exec/protocol.h"
 #include "run_output.h"
 
 namespace cohort::cli {
 
-enum class StdinTarget { all, rank0, none };
+using exec::StdinTarget;
 
 struct RunOptions {
   ClientOptions client;
@@ -20,6 +23,7 @@ struct RunOptions {
   std::vector<std::string> hosts;
   std::string hostfile;
   std::size_t per_host = 1;
+  std::size_t width = exec::kDefaultLaunchWidth;  // branches per level of the relay tree
   std::vector<std::string> command;
   StdinTarget stdin_target = StdinTarget::rank0;
   OutputMode output = OutputMode::prefixed;

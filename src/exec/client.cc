@@ -44,12 +44,32 @@ std::string_view to_string(FailureKind kind) {
   return "failed";
 }
 
+namespace {
+
+// Where HOST:PORT's colon is, if `text` names a port: HOST:PORT, but not a
+// bare IPv6 address; [v6]:PORT works too.
+std::optional<std::size_t> port_colon(const std::string& text) {
+  std::size_t colon = text.rfind(':');
+  if (colon == std::string::npos) return std::nullopt;
+  bool one_colon = text.find(':') == colon;
+  bool bracketed = colon > 0 && text[colon - 1] == ']' && text.front() == '[';
+  if (one_colon || bracketed) return colon;
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string with_port(const std::string& text, std::uint16_t port) {
+  if (port_colon(text)) return text;
+  bool bare_v6 = text.find(':') != std::string::npos;
+  return (bare_v6 ? "[" + text + "]" : text) + ":" + std::to_string(port);
+}
+
 Result<Target> resolve_target(const std::string& text, std::uint16_t default_port) {
   std::string host = text;
   std::uint16_t port = default_port;
-  std::size_t colon = text.rfind(':');
-  // HOST:PORT, but not a bare IPv6 address; [v6]:PORT works too.
-  if (colon != std::string::npos && text.find(':') == colon) {
+  if (auto at = port_colon(text)) {
+    std::size_t colon = *at;
     host = text.substr(0, colon);
     try {
       int parsed = std::stoi(text.substr(colon + 1));
@@ -82,6 +102,8 @@ Failure failure_from(const Refusal& refusal) {
     case RefusalReason::not_authorised: return {FailureKind::not_authorised, refusal.detail};
     case RefusalReason::spawn_failed: return {FailureKind::spawn_failed, refusal.detail};
     case RefusalReason::timed_out: return {FailureKind::timed_out, refusal.detail};
+    case RefusalReason::unreachable: return {FailureKind::unreachable, refusal.detail};
+    case RefusalReason::lost: return {FailureKind::lost, refusal.detail};
     default: return {FailureKind::refused, std::string(to_string(refusal.reason)) + ": " + refusal.detail};
   }
 }

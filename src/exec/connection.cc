@@ -1,26 +1,13 @@
 #include "connection.h"
 
-#include <chrono>
+#include <openssl/ssl.h>
 
+#include "admission.h"
 #include "cohort/core/log.h"
+#include "cohort/exec/signing.h"
 
 namespace cohort::exec {
 
-namespace {
-
-std::uint64_t unix_ms() {
-  return static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count());
-}
-
-std::string describe(const std::vector<std::string>& argv) {
-  std::string text;
-  for (const auto& word : argv) text += (text.empty() ? "" : " ") + word;
-  return text.size() > 200 ? text.substr(0, 200) + "..." : text;
-}
-
-}  // namespace
 
 Connection::Connection(DaemonContext& context, std::unique_ptr<TlsFramedStream> stream, DoneCallback on_done)
     : context_(context), stream_(std::move(stream)), on_done_(std::move(on_done)), peer_(stream_->peer().to_string()) {
@@ -28,6 +15,7 @@ Connection::Connection(DaemonContext& context, std::unique_ptr<TlsFramedStream> 
   stream_->on_frame([this](Buffer bytes) { frame(std::move(bytes)); });
   stream_->on_close([this](Status why) { closed(std::move(why)); });
   stream_->on_writable([this] {
+    if (relay_) relay_->up_writable();
     if (Task* task = context_.tasks.running(task_id_)) task->client_writable();
   });
   request_timer_ = context_.loop.add_timer(std::chrono::milliseconds(context_.config.request_timeout_ms), [this] {
@@ -47,6 +35,7 @@ Connection::~Connection() {
 }
 
 void Connection::close() {
+  if (relay_) relay_->up_gone();
   if (Task* task = context_.tasks.running(task_id_)) task->client_gone();
   task_id_ = 0;
   stream_->close();
@@ -74,11 +63,16 @@ void Connection::frame(Buffer bytes) {
     first_request(*message);
     return;
   }
+  if (relay_) {
+    if (const auto* input = std::get_if<RankInput>(&*message)) relay_->on_input(*input);
+    return;
+  }
   if (Task* task = context_.tasks.running(task_id_)) task->on_client_message(*message);
 }
 
 void Connection::closed(Status why) {
   if (!why) log::info("{}: connection ended: {}", peer_, why.error().message());
+  if (relay_) relay_->up_gone();
   if (Task* task = context_.tasks.running(task_id_)) task->client_gone();
   task_id_ = 0;
   done();
@@ -87,96 +81,65 @@ void Connection::closed(Status why) {
 void Connection::first_request(const ExecMessage& message) {
   if (!identity_) return;  // refused at the handshake already
   if (const auto* exec = std::get_if<ExecRequest>(&message)) {
-    if (auto refusal = authorise(exec->nonce, exec->expires_unix_ms)) {
-      refuse(refusal->reason, refusal->detail);
-      return;
-    }
-    start_exec(*exec);
+    if (authorised(*identity_, exec->nonce, exec->expires_unix_ms)) start_exec(*exec);
   } else if (const auto* request = std::get_if<ControlRequest>(&message)) {
-    if (auto refusal = authorise(request->nonce, request->expires_unix_ms)) {
-      refuse(refusal->reason, refusal->detail);
-      return;
-    }
-    control(*request);
+    if (authorised(*identity_, request->nonce, request->expires_unix_ms)) control(*request);
+  } else if (const auto* run = std::get_if<RunRequest>(&message)) {
+    start_run(*run);
   } else {
     refuse(RefusalReason::bad_request, "the first message must be a request");
   }
 }
 
-std::optional<Refusal> Connection::authorise(const Nonce& nonce, std::uint64_t expires_unix_ms) {
-  const PeerIdentity& who = *identity_;
-  if (who.cluster != context_.config.cluster) {
-    return Refusal{RefusalReason::authentication, "the certificate is for cluster '" + who.cluster + "', " +
-                                                      context_.host + " serves '" + context_.config.cluster + "'"};
+bool Connection::authorised(const PeerIdentity& who, const Nonce& nonce, std::uint64_t expires_unix_ms) {
+  auto outcome = authorise(context_, who, nonce, expires_unix_ms);
+  if (auto* refusal = std::get_if<Refusal>(&outcome)) {
+    refuse(refusal->reason, refusal->detail);
+    return false;
   }
-  if (who.kind != IdentityKind::user) {
-    return Refusal{RefusalReason::not_authorised, "'" + who.name + "' is a host; tasks run for users only"};
-  }
-  if (auto refusal = context_.replay.admit(nonce, expires_unix_ms, unix_ms())) return refusal;
-  auto name = context_.accounts.account_for(who.name);
-  if (!name) {
-    return Refusal{RefusalReason::not_authorised, "identity '" + who.name + "' is not mapped to an account on " +
-                                                      context_.host + " (add it to " + context_.config.account_map +
-                                                      ")"};
-  }
-  auto account = lookup_account(*name);
-  if (!account) return Refusal{RefusalReason::not_authorised, account.error().message()};
-  if (!context_.privileged() && account->uid != context_.self.uid) {
-    return Refusal{RefusalReason::not_authorised,
-                   "cohortd on " + context_.host + " runs as '" + context_.self.name + "' and can run tasks only as '" +
-                       context_.self.name + "'; '" + who.name + "' maps to '" + account->name + "'"};
-  }
-  account_ = std::move(*account);
-  return std::nullopt;
+  account_ = std::move(std::get<Account>(outcome));
+  return true;
 }
 
 void Connection::start_exec(const ExecRequest& request) {
-  const DaemonConfig& config = context_.config;
-  if (context_.tasks.running_for(account_->name) >= config.tasks_per_user) {
-    refuse(RefusalReason::limit_reached, "account '" + account_->name + "' already runs " +
-                                             std::to_string(config.tasks_per_user) + " tasks on " + context_.host);
+  sink_ = std::make_unique<StreamSink>(*stream_);
+  auto started = start_task(context_, TaskOrder{request, *account_, identity_->name, {}, peer_}, sink_.get());
+  if (auto* refusal = std::get_if<Refusal>(&started)) {
+    refuse(refusal->reason, refusal->detail);
     return;
   }
-  std::uint64_t id = context_.tasks.next_id();
-  SpawnSpec spec{request, *account_, context_.privileged(),
-                 {"COHORT_TASK_ID=" + std::to_string(id), "COHORT_HOST=" + context_.host}, {}};
-  if (config.memory_max_bytes > 0 && context_.cgroups) {
-    auto procs = context_.cgroups->create(id, config.memory_max_bytes);
-    if (!procs) {
-      refuse(RefusalReason::spawn_failed, "cannot set the memory limit: " + procs.error().message());
-      return;
-    }
-    spec.cgroup_procs = *procs;
-  }
-  auto spawned = spawn_task(spec);
-  if (!spawned) {
-    if (context_.cgroups) context_.cgroups->remove(id);
-    log::info("{}: {} as {}: spawn failed: {}", peer_, identity_->name, account_->name, spawned.error().message());
-    refuse(RefusalReason::spawn_failed, spawned.error().message() + " (on " + context_.host + ")");
-    return;
-  }
-  TaskInfo info{id, static_cast<std::uint32_t>(spawned->pid), TaskState::running, {}, identity_->name,
-                account_->name, describe(request.argv), unix_ms()};
-  auto task = std::make_unique<Task>(context_.loop, std::move(info), std::move(*spawned), request, config.grace_ms,
-                                     // The task may outlive this connection (detach): no `this` here.
-                                     [&context = context_](Task& ended) {
-                                       if (context.cgroups) context.cgroups->remove(ended.info().task_id);
-                                       context.tasks.ended(ended);
-                                     });
-  Task& added = context_.tasks.add(std::move(task));
+  Task& task = *std::get<Task*>(started);
+  std::uint64_t id = task.info().task_id;
   task_id_ = id;
-  added.attach(stream_.get());
-  send(TaskStarted{id, added.info().pid});
-  if (Status s = added.start(); !s) {
-    log::error("{}: watching task {}: {}", peer_, id, s.error().message());
-    added.end();
-  }
+  send(TaskStarted{id, task.info().pid});
   watch_ = context_.tasks.watch([this, id](const TaskInfo& changed) {
     if (changed.task_id != id || changed.state != TaskState::ended) return;
     task_id_ = 0;
     stream_->finish();  // the task has sent its exit; close once it is out
   });
-  log::info("{}: task {} for {} as {}: {}", peer_, id, identity_->name, account_->name, added.info().command);
+}
+
+// The identity that runs is the one that signed the request; the peer that
+// sent it is that user, or a daemon of this cluster relaying it.
+void Connection::start_run(const RunRequest& request) {
+  auto signer = verify_signed(context_.trust, request.user_cert_der, signed_body(request.spec), request.signature);
+  if (!signer) {
+    refuse(RefusalReason::authentication, signer.error().message());
+    return;
+  }
+  const PeerIdentity& sender = *identity_;
+  bool relayed = sender.kind == IdentityKind::host && sender.cluster == context_.config.cluster;
+  bool own = sender.kind == IdentityKind::user && sender.name == signer->name && sender.cluster == signer->cluster;
+  if (!relayed && !own) {
+    refuse(RefusalReason::authentication, "'" + sender.name + "' may not pass on a run signed by '" + signer->name + "'");
+    return;
+  }
+  const ExecRequest& base = request.spec.base;
+  if (!authorised(*signer, base.nonce, base.expires_unix_ms)) return;
+  log::info("{}: run of {} ranks for {} as {}, node {} relaying to {}", peer_, request.spec.ranks, signer->name,
+            account_->name, request.head, request.subtree.size());
+  relay_ = std::make_unique<RunRelay>(context_, *stream_, request, RunRelay::Runner{*account_, signer->name, peer_});
+  relay_->start();
 }
 
 void Connection::control(const ControlRequest& request) {

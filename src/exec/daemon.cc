@@ -31,6 +31,7 @@ Result<Address> listen_address(const std::string& text) {
 struct Daemon::State {
   DaemonContext context;
   tls::ContextPtr tls;
+  tls::ContextPtr relay_tls;
   TcpListener listener;
   std::map<Connection*, std::unique_ptr<Connection>> connections;
   bool stopping = false;
@@ -39,6 +40,8 @@ struct Daemon::State {
 Result<std::unique_ptr<Daemon>> Daemon::create(EventLoop& loop, const DaemonConfig& config) {
   auto tls = tls::server_context(config.tls);
   if (!tls) return tls.error();
+  auto relay_tls = tls::client_context(config.tls);
+  if (!relay_tls) return relay_tls.error();
   auto accounts = AccountMap::load_file(config.account_map);
   if (!accounts) return accounts.error();
   auto self = current_account();
@@ -54,8 +57,10 @@ Result<std::unique_ptr<Daemon>> Daemon::create(EventLoop& loop, const DaemonConf
   }
   auto state = std::unique_ptr<State>(new State{
       DaemonContext{loop, config, std::move(*accounts), ReplayGuard(), TaskRegistry(loop), std::move(cgroups),
-                    std::move(*self), host_name()},
-      std::move(*tls), std::move(*listener), {}});
+                    std::move(*self), host_name(), nullptr, nullptr},
+      std::move(*tls), std::move(*relay_tls), std::move(*listener), {}});
+  state->context.trust = SSL_CTX_get_cert_store(state->tls.get());
+  state->context.relay_tls = state->relay_tls.get();
   std::unique_ptr<Daemon> daemon(new Daemon(std::move(state)));
   Daemon* self_ptr = daemon.get();
   if (Status s = loop.watch(daemon->state_->listener.fd(), kReadable, [self_ptr](std::uint32_t) { self_ptr->accept_all(); });

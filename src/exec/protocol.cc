@@ -17,7 +17,12 @@ enum class Type : std::uint8_t {
   control = 8,
   task_info = 9,
   end_of_list = 10,
+  run = 11,
+  rank_event = 12,
+  rank_input = 13,
 };
+
+constexpr std::string_view kSignedRunLabel{"cohort run request v1", 22};  // with its NUL: no prefix of a spec
 
 constexpr std::uint8_t kExpandEnv = 1, kTty = 2, kDetach = 4;
 
@@ -26,31 +31,43 @@ void put_strings(ByteWriter& w, const std::vector<std::string>& list) {
   for (const auto& s : list) w.string(s);
 }
 
-std::vector<std::string> get_strings(ByteReader& r, std::size_t max_count, const char* what) {
+std::vector<std::string> get_strings(ByteReader& r, std::size_t max_count, const char* what,
+                                     std::size_t max_bytes = kMaxArgBytes) {
   std::uint32_t n = r.u32();
   if (n > max_count) {
     r.fail(Errc::too_large, std::to_string(n) + " " + what + " exceed the limit of " + std::to_string(max_count));
     return {};
   }
   std::vector<std::string> out;
-  for (std::uint32_t i = 0; i < n && !r.failed(); ++i) out.push_back(r.string(kMaxArgBytes));
+  for (std::uint32_t i = 0; i < n && !r.failed(); ++i) out.push_back(r.string(max_bytes));
   return out;
+}
+
+void put_request(ByteWriter& w, const ExecRequest& m) {
+  w.bytes(m.nonce);
+  w.u64(m.expires_unix_ms);
+  put_strings(w, m.argv);
+  put_strings(w, m.env);
+  w.string(m.cwd);
+  w.u8(static_cast<std::uint8_t>((m.expand_env ? kExpandEnv : 0) | (m.tty ? kTty : 0) | (m.detach ? kDetach : 0)));
+  w.u16(m.rows);
+  w.u16(m.cols);
+  w.u64(m.timeout_ms);
+  w.u32(m.kill_after_ms);
+}
+
+void put_spec(ByteWriter& w, const RunSpec& m) {
+  put_request(w, m.base);
+  put_strings(w, m.nodes);
+  for (std::uint32_t v : {m.per_host, m.ranks, m.width, m.level_timeout_ms}) w.u32(v);
+  w.u8(static_cast<std::uint8_t>(m.stdin_target));
 }
 
 struct Encoder {
   ByteWriter& w;
   void operator()(const ExecRequest& m) const {
     w.u8(static_cast<std::uint8_t>(Type::request));
-    w.bytes(m.nonce);
-    w.u64(m.expires_unix_ms);
-    put_strings(w, m.argv);
-    put_strings(w, m.env);
-    w.string(m.cwd);
-    w.u8(static_cast<std::uint8_t>((m.expand_env ? kExpandEnv : 0) | (m.tty ? kTty : 0) | (m.detach ? kDetach : 0)));
-    w.u16(m.rows);
-    w.u16(m.cols);
-    w.u64(m.timeout_ms);
-    w.u32(m.kill_after_ms);
+    put_request(w, m);
   }
   void operator()(const StreamChunk& m) const {
     w.u8(static_cast<std::uint8_t>(Type::chunk));
@@ -104,6 +121,25 @@ struct Encoder {
     }
   }
   void operator()(const EndOfList&) const { w.u8(static_cast<std::uint8_t>(Type::end_of_list)); }
+  void operator()(const RunRequest& m) const {
+    w.u8(static_cast<std::uint8_t>(Type::run));
+    put_spec(w, m.spec);
+    w.u32(m.head);
+    w.u32(static_cast<std::uint32_t>(m.subtree.size()));
+    for (std::uint32_t node : m.subtree) w.u32(node);
+    w.blob(m.user_cert_der);
+    w.blob(m.signature);
+  }
+  void operator()(const RankEvent& m) const {
+    w.u8(static_cast<std::uint8_t>(Type::rank_event));
+    w.u32(m.rank);
+    std::visit(*this, m.event);
+  }
+  void operator()(const RankInput& m) const {
+    w.u8(static_cast<std::uint8_t>(Type::rank_input));
+    w.u32(m.rank);
+    std::visit(*this, m.input);
+  }
 };
 
 Nonce get_nonce(ByteReader& r) {
@@ -176,11 +212,123 @@ StreamChunk get_chunk(ByteReader& r) {
 Refusal get_refusal(ByteReader& r) {
   Refusal m;
   std::uint8_t reason = r.u8();
-  if (reason < 1 || reason > static_cast<std::uint8_t>(RefusalReason::bad_request)) {
+  if (reason < 1 || reason > static_cast<std::uint8_t>(RefusalReason::lost)) {
     r.fail(Errc::malformed, "unknown refusal reason");
   }
   m.reason = static_cast<RefusalReason>(reason);
   m.detail = r.string(kMaxReasonBytes);
+  return m;
+}
+
+RunSpec get_spec(ByteReader& r) {
+  RunSpec m;
+  m.base = get_request(r);
+  m.nodes = get_strings(r, kMaxRunNodes, "nodes", kMaxNodeNameBytes);
+  for (std::uint32_t* v : {&m.per_host, &m.ranks, &m.width, &m.level_timeout_ms}) *v = r.u32();
+  std::uint8_t target = r.u8();
+  if (target > static_cast<std::uint8_t>(StdinTarget::all)) r.fail(Errc::malformed, "unknown stdin target");
+  m.stdin_target = static_cast<StdinTarget>(target);
+  if (r.failed()) return m;
+  if (m.nodes.empty() || m.per_host == 0 || m.ranks == 0 ||
+      m.ranks > static_cast<std::uint64_t>(m.nodes.size()) * m.per_host) {
+    r.fail(Errc::malformed, "a run needs nodes and 1 .. nodes x per-host ranks");
+  } else if (m.width == 0 || m.width > kMaxRunWidth || m.level_timeout_ms == 0) {
+    r.fail(Errc::malformed, "a run's width must be 1.." + std::to_string(kMaxRunWidth) + " and its timeout positive");
+  }
+  return m;
+}
+
+std::uint32_t get_node(ByteReader& r, std::size_t nodes) {
+  std::uint32_t node = r.u32();
+  if (!r.failed() && node >= nodes) r.fail(Errc::malformed, "node index " + std::to_string(node) + " out of range");
+  return node;
+}
+
+RunRequest get_run(ByteReader& r) {
+  RunRequest m;
+  m.spec = get_spec(r);
+  m.head = get_node(r, m.spec.nodes.size());
+  std::uint32_t n = r.u32();
+  if (n > kMaxRunNodes || static_cast<std::uint64_t>(n) * 4 > r.remaining()) {
+    r.fail(Errc::too_large, std::to_string(n) + " subtree nodes exceed the limit or the message");
+    return m;
+  }
+  m.subtree.reserve(n);
+  std::vector<bool> seen(m.spec.nodes.size());
+  if (!r.failed()) seen[m.head] = true;
+  for (std::uint32_t i = 0; i < n && !r.failed(); ++i) {
+    std::uint32_t node = get_node(r, m.spec.nodes.size());
+    if (r.failed()) break;
+    if (seen[node]) r.fail(Errc::malformed, "node " + std::to_string(node) + " appears twice in a run's tree");
+    seen[node] = true;
+    m.subtree.push_back(node);
+  }
+  ByteView cert = r.blob(kMaxCertBytes);
+  m.user_cert_der.assign(cert.begin(), cert.end());
+  ByteView signature = r.blob(kMaxSignatureBytes);
+  m.signature.assign(signature.begin(), signature.end());
+  return m;
+}
+
+TaskExit get_exit(ByteReader& r) {
+  TaskExit m;
+  m.code = r.u8();
+  m.signal = r.u8();
+  return m;
+}
+
+TaskStarted get_started(ByteReader& r) {
+  TaskStarted m;
+  m.task_id = r.u64();
+  m.pid = r.u32();
+  return m;
+}
+
+WindowSize get_window(ByteReader& r) {
+  WindowSize m;
+  m.rows = r.u16();
+  m.cols = r.u16();
+  return m;
+}
+
+RankEvent get_rank_event(ByteReader& r) {
+  RankEvent m;
+  m.rank = r.u32();
+  switch (static_cast<Type>(r.u8())) {
+    case Type::started:
+      m.event = get_started(r);
+      break;
+    case Type::chunk:
+      m.event = get_chunk(r);
+      break;
+    case Type::exit:
+      m.event = get_exit(r);
+      break;
+    case Type::refusal:
+      m.event = get_refusal(r);
+      break;
+    default:
+      r.fail(Errc::malformed, "a rank event carries a task's start, output, exit or refusal");
+  }
+  return m;
+}
+
+RankInput get_rank_input(ByteReader& r) {
+  RankInput m;
+  m.rank = r.u32();
+  switch (static_cast<Type>(r.u8())) {
+    case Type::chunk:
+      m.input = get_chunk(r);
+      break;
+    case Type::signal:
+      m.input = SignalTask{r.u8()};
+      break;
+    case Type::window:
+      m.input = get_window(r);
+      break;
+    default:
+      r.fail(Errc::malformed, "rank input is stdin, a signal or a window size");
+  }
   return m;
 }
 
@@ -192,32 +340,26 @@ Result<ExecMessage> get_message(ByteReader& r) {
       return ExecMessage{get_chunk(r)};
     case Type::signal:
       return ExecMessage{SignalTask{r.u8()}};
-    case Type::window: {
-      WindowSize m;
-      m.rows = r.u16();
-      m.cols = r.u16();
-      return ExecMessage{m};
-    }
-    case Type::exit: {
-      TaskExit m;
-      m.code = r.u8();
-      m.signal = r.u8();
-      return ExecMessage{m};
-    }
+    case Type::window:
+      return ExecMessage{get_window(r)};
+    case Type::exit:
+      return ExecMessage{get_exit(r)};
     case Type::refusal:
       return ExecMessage{get_refusal(r)};
-    case Type::started: {
-      TaskStarted m;
-      m.task_id = r.u64();
-      m.pid = r.u32();
-      return ExecMessage{m};
-    }
+    case Type::started:
+      return ExecMessage{get_started(r)};
     case Type::control:
       return ExecMessage{get_control(r)};
     case Type::task_info:
       return ExecMessage{get_task_info(r)};
     case Type::end_of_list:
       return ExecMessage{EndOfList{}};
+    case Type::run:
+      return ExecMessage{get_run(r)};
+    case Type::rank_event:
+      return ExecMessage{get_rank_event(r)};
+    case Type::rank_input:
+      return ExecMessage{get_rank_input(r)};
   }
   return Error(Errc::malformed, "unknown exec message type");
 }
@@ -227,6 +369,13 @@ Result<ExecMessage> get_message(ByteReader& r) {
 Buffer encode(const ExecMessage& message) {
   ByteWriter w(64);
   std::visit(Encoder{w}, message);
+  return w.finish();
+}
+
+Buffer signed_body(const RunSpec& spec) {
+  ByteWriter w(256);
+  w.bytes(ByteView(reinterpret_cast<const std::uint8_t*>(kSignedRunLabel.data()), kSignedRunLabel.size()));
+  put_spec(w, spec);
   return w.finish();
 }
 
@@ -256,6 +405,10 @@ std::string_view to_string(RefusalReason reason) {
       return "limit reached";
     case RefusalReason::bad_request:
       return "bad request";
+    case RefusalReason::unreachable:
+      return "unreachable";
+    case RefusalReason::lost:
+      return "connection lost";
   }
   return "unknown reason";
 }

@@ -75,15 +75,16 @@ Status Task::start() {
   return loop_.watch(spawned_.pidfd.get(), kReadable, [this](std::uint32_t) { reap(); });
 }
 
-void Task::attach(TlsFramedStream* client) { client_ = client; }
+void Task::attach(TaskSink* client) { client_ = client; }
 
 void Task::client_gone() {
   client_ = nullptr;
-  pending_frame_.reset();
+  pending_.reset();
   pause_output(false);  // output is now discarded, so that the task never blocks on it
   close_stdin();
   if (!detach_ && !exited_) end();
   maybe_finish();
+  if (finished_) report_ended();  // its exit was waiting for the client
 }
 
 void Task::on_client_message(const ExecMessage& message) {
@@ -104,9 +105,13 @@ void Task::on_client_message(const ExecMessage& message) {
 }
 
 void Task::client_writable() {
-  if (!pending_frame_ || client_ == nullptr) return;
-  if (!client_->send(*pending_frame_)) return;  // still full: on_writable fires again
-  pending_frame_.reset();
+  if (!pending_ || client_ == nullptr) return;
+  if (!client_->send(*pending_)) return;  // still full: on_writable fires again
+  pending_.reset();
+  if (finished_) {
+    report_ended();
+    return;
+  }
   pause_output(false);
   maybe_finish();
 }
@@ -144,9 +149,8 @@ void Task::read_output(Output& output) {
 // Returns whether the frame went out (or was discarded with no client).
 bool Task::send(const ExecMessage& message) {
   if (client_ == nullptr) return true;
-  Buffer frame = encode(message);
-  if (client_->send(frame)) return true;
-  pending_frame_ = std::move(frame);
+  if (client_->send(message)) return true;
+  pending_ = message;
   pause_output(true);
   return false;
 }
@@ -224,7 +228,7 @@ void Task::reap() {
 }
 
 void Task::maybe_finish() {
-  if (exited_ && stdout_.eof && stderr_.eof && !pending_frame_) finish();
+  if (exited_ && stdout_.eof && stderr_.eof && !pending_) finish();
 }
 
 void Task::close_outputs() {
@@ -236,15 +240,21 @@ void Task::close_outputs() {
   }
 }
 
-// Runs once every output frame has gone to the client, so the exit frame is
-// never refused and always comes last.
+// Runs once every output frame has gone to the client, so the exit frame
+// always comes last; if the sink refuses it, the task is reported ended once
+// the sink has taken it (or the client has gone).
 void Task::finish() {
   if (finished_) return;
   finished_ = true;
   close_outputs();
   close_stdin();
   info_.state = TaskState::ended;
-  if (client_ != nullptr) check(client_->send(encode(info_.exit)), "sending the exit status");
+  if (send(info_.exit)) report_ended();
+}
+
+void Task::report_ended() {
+  if (reported_) return;
+  reported_ = true;
   on_ended_(*this);
 }
 

@@ -2,9 +2,11 @@
 // streams, exit codes and signals, timeouts against a command that ignores
 // SIGTERM and a host that drops every packet, authentication and
 // authorisation failures that run nothing, the account switch, no orphans
-// after a client vanishes, and an SPMD run on four hosts.
+// after a client vanishes, and an SPMD run on four hosts, relayed through a
+// tree of daemons, that survives the loss of a branch head.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <csignal>
 #include <fstream>
 #include <random>
@@ -189,6 +191,54 @@ TEST_F(ExecClusterTest, RunStartsRanksOnFourHostsWithRankVariables) {
   auto failing = cohort({"run", "--hosts", hosts, "--", "exit $COHORT_RANK"});
   EXPECT_EQ(failing.exit_code, 3);
   EXPECT_NE(failing.err.find("rank 3 exited 3"), std::string::npos) << failing.err;
+}
+
+TEST_F(ExecClusterTest, RunRelaysThroughATreeOfDaemons) {
+  std::string hosts = host(1) + "," + host(2) + "," + host(3) + "," + host(4);
+  // Width 2 over four hosts: the client reaches hosts 1 and 3, which relay to 2 and 4.
+  auto run = cohort({"run", "--width", "2", "--hosts", hosts, "--per-host", "2", "--",
+                     "echo rank=$COHORT_RANK node=$COHORT_NODE_RANK local=$COHORT_LOCAL_RANK on $COHORT_HOST"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  for (int r = 0; r < 8; ++r) {
+    std::string expected = std::to_string(r) + ": rank=" + std::to_string(r) + " node=" + std::to_string(r / 2) +
+                           " local=" + std::to_string(r % 2) + " on ";
+    EXPECT_NE(run.out.find(expected), std::string::npos) << expected << " missing in\n" << run.out;
+  }
+  auto chain = shell("echo through the chain | " +
+                     command_line({"run", "--width", "1", "--stdin", "all", "--hosts", hosts, "--", "cat"}));
+  ASSERT_EQ(chain.exit_code, 0) << chain.err;
+  for (int r = 0; r < 4; ++r) {
+    EXPECT_NE(chain.out.find(std::to_string(r) + ": through the chain"), std::string::npos) << chain.out;
+  }
+}
+
+TEST_F(ExecClusterTest, ALostBranchHeadFailsItsRanksAndTheRunStillEnds) {
+  std::string hosts = host(1) + "," + host(2) + "," + host(3) + "," + host(4);
+  auto out = dir_ / "tree.out";
+  auto err = dir_ / "tree.err";
+  auto client = bed_->spawn(0, {"sh", "-c",
+                                command_line({"run", "--width", "2", "--hosts", hosts, "--",
+                                              "echo started; sleep 8; echo done"}) +
+                                    " > " + out.string() + " 2> " + err.string()});
+  ASSERT_TRUE(client);
+  auto started = [&] {
+    std::string text = read_file(out);
+    return std::count(text.begin(), text.end(), '\n') >= 4;
+  };
+  for (int i = 0; i < 400 && !started(); ++i) std::this_thread::sleep_for(25ms);
+  ASSERT_TRUE(started()) << read_file(out) << read_file(err);
+  // Host 1 heads the branch of hosts 1 and 2.
+  ASSERT_TRUE(daemons_[1]->kill(SIGKILL));
+  auto done = client->wait(60s);
+  ASSERT_TRUE(done);
+  std::string text = read_file(out), problems = read_file(err);
+  EXPECT_EQ(done->exit_code, 255) << problems;
+  EXPECT_NE(problems.find("rank 0: connection lost"), std::string::npos) << problems;
+  EXPECT_NE(problems.find("rank 1: connection lost: relay via " + host(1)), std::string::npos) << problems;
+  for (int r : {2, 3}) EXPECT_NE(text.find(std::to_string(r) + ": done"), std::string::npos) << text;
+  // Host 2's daemon lost its parent and ended the rank it ran: no orphan.
+  std::string line = wait_ended(2, "sleep 8");
+  EXPECT_NE(line.find("signal"), std::string::npos) << line;
 }
 
 }  // namespace

@@ -38,6 +38,8 @@ struct Target {
 
 // Resolves HOST or HOST:PORT (default port if none).
 Result<Target> resolve_target(const std::string& text, std::uint16_t default_port);
+// HOST:PORT as resolve_target reads it: `text` if it names a port, else with `port` added.
+std::string with_port(const std::string& text, std::uint16_t port);
 
 // A fresh random nonce and an expiry `lifetime_ms` from now.
 Nonce random_nonce();

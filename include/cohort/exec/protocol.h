@@ -1,8 +1,10 @@
 // The messages of a `cohort exec` session between a client and cohortd, one
 // per frame on the authenticated control connection: the request that starts
 // a task, its streams both ways, signals, the window size, and how it ended
-// or why it never ran. Every field has an explicit limit so that a decoder
-// never allocates more than the limits allow.
+// or why it never ran; and those of a `cohort run` relayed through a tree of
+// daemons: the signed run request, rank-tagged events going up and input
+// going down. Every field has an explicit limit so that a decoder never
+// allocates more than the limits allow.
 #pragma once
 
 #include <array>
@@ -23,6 +25,12 @@ inline constexpr std::size_t kMaxPathBytes = 4096;
 inline constexpr std::size_t kMaxChunkBytes = 256 * 1024;
 inline constexpr std::size_t kMaxReasonBytes = 4096;
 inline constexpr std::size_t kMaxNameBytes = 4096;
+inline constexpr std::size_t kMaxRunNodes = 1u << 20;
+inline constexpr std::size_t kMaxRunWidth = 1024;
+inline constexpr std::size_t kMaxNodeNameBytes = 1024;  // HOST:PORT
+inline constexpr std::size_t kMaxCertBytes = 64 * 1024;
+inline constexpr std::size_t kMaxSignatureBytes = 1024;
+inline constexpr std::uint32_t kAllRanks = 0xffffffff;
 
 using Nonce = std::array<std::uint8_t, 16>;
 
@@ -81,6 +89,8 @@ enum class RefusalReason : std::uint8_t {
   timed_out = 6,
   limit_reached = 7,
   bad_request = 8,
+  unreachable = 9,  // a relay could not reach the rank's branch
+  lost = 10,        // a relay lost the rank's branch mid-run
 };
 struct Refusal {
   RefusalReason reason = RefusalReason::bad_request;
@@ -130,10 +140,57 @@ struct EndOfList {
   bool operator==(const EndOfList&) const = default;
 };
 
+// Where the local stdin of `cohort run` goes; ranks that get none see it end at once.
+enum class StdinTarget : std::uint8_t { none = 0, rank0 = 1, all = 2 };
+
+// Everything the user chose for a run; signed by the user, so it is the
+// same at every hop of the tree. Node i runs ranks i*per_host .. (i+1)*per_host-1
+// (those below `ranks`).
+struct RunSpec {
+  ExecRequest base;                // command, environment, ...; its nonce and expiry guard the whole run
+  std::vector<std::string> nodes;  // HOST:PORT of every node; index = node rank
+  std::uint32_t per_host = 1;
+  std::uint32_t ranks = 0;                  // 1 .. nodes * per_host
+  std::uint32_t width = 32;                 // 1 .. kMaxRunWidth
+  std::uint32_t level_timeout_ms = 10'000;  // > 0: how long one level of the tree may stay silent
+  StdinTarget stdin_target = StdinTarget::rank0;
+  bool operator==(const RunSpec&) const = default;
+};
+
+// Starts the ranks of `head` and relays to `subtree`. head and subtree are
+// the relaying peer's (they change per hop); the spec is the user's, with
+// the user's certificate (DER) and signature (over signed_body(spec)).
+struct RunRequest {
+  RunSpec spec;
+  std::uint32_t head = 0;               // the receiver's node index
+  std::vector<std::uint32_t> subtree;   // node indices it relays to
+  std::vector<std::uint8_t> user_cert_der;
+  std::vector<std::uint8_t> signature;
+  bool operator==(const RunRequest&) const = default;
+};
+
+// One rank's news, going up the tree to the client.
+using RankPayload = std::variant<TaskStarted, StreamChunk, TaskExit, Refusal>;
+struct RankEvent {
+  std::uint32_t rank = 0;
+  RankPayload event;
+  bool operator==(const RankEvent&) const = default;
+};
+
+// Input for one rank (or kAllRanks), going down the tree.
+using RankCommand = std::variant<StreamChunk, SignalTask, WindowSize>;
+struct RankInput {
+  std::uint32_t rank = kAllRanks;
+  RankCommand input;
+  bool operator==(const RankInput&) const = default;
+};
+
 using ExecMessage = std::variant<ExecRequest, StreamChunk, SignalTask, WindowSize, TaskExit, Refusal, TaskStarted,
-                                 ControlRequest, TaskInfo, EndOfList>;
+                                 ControlRequest, TaskInfo, EndOfList, RunRequest, RankEvent, RankInput>;
 
 Buffer encode(const ExecMessage& message);
+// The bytes a RunRequest's signature covers: a fixed label, then the spec.
+Buffer signed_body(const RunSpec& spec);
 // Errors: truncated, too_large (a field over its limit), malformed (unknown
 // type or value, bytes left over).
 Result<ExecMessage> decode(ByteView bytes);

@@ -26,6 +26,22 @@ ExecRequest sample_request() {
   return r;
 }
 
+RunRequest sample_run() {
+  RunRequest r;
+  r.spec.base = sample_request();
+  r.spec.nodes = {"10.0.0.1:7001", "node2:7001", "[fd00::3]:7001"};
+  r.spec.per_host = 2;
+  r.spec.ranks = 5;
+  r.spec.width = 2;
+  r.spec.level_timeout_ms = 1500;
+  r.spec.stdin_target = StdinTarget::all;
+  r.head = 1;
+  r.subtree = {2, 0};
+  r.user_cert_der = {0x30, 0x82, 1, 2};
+  r.signature = std::vector<std::uint8_t>(64, 0xab);
+  return r;
+}
+
 TEST(ExecProtocol, EveryMessageRoundTrips) {
   std::vector<std::uint8_t> binary(300);
   for (std::size_t i = 0; i < binary.size(); ++i) binary[i] = static_cast<std::uint8_t>(i);
@@ -42,6 +58,14 @@ TEST(ExecProtocol, EveryMessageRoundTrips) {
       ControlRequest{Nonce{1, 2, 3}, 99, ControlOp::kill, 7, 9},
       TaskInfo{7, 4242, TaskState::ended, TaskExit{0, 9}, "alice", "build", "make -j", 1, 2, 3, 4, 5},
       EndOfList{},
+      sample_run(),
+      RankEvent{3, TaskStarted{7, 4242}},
+      RankEvent{4, StreamChunk{Stream::stdout_, binary}},
+      RankEvent{0, TaskExit{0, 15}},
+      RankEvent{9, Refusal{RefusalReason::unreachable, "relay via h2: no answer"}},
+      RankInput{kAllRanks, StreamChunk{Stream::stdin_, {}}},
+      RankInput{0, SignalTask{2}},
+      RankInput{1, WindowSize{24, 80}},
   };
   for (const auto& m : messages) {
     auto back = decode(encode(m));
@@ -92,6 +116,62 @@ TEST(ExecProtocol, OversizedCountsAreRefusedBeforeAllocating) {
   c.u8(1);
   c.u32(static_cast<std::uint32_t>(kMaxChunkBytes + 1));
   EXPECT_EQ(decode(c.finish()).error().code(), Errc::too_large);
+}
+
+}  // namespace
+}  // namespace cohort::exec
+
+namespace cohort::exec {
+namespace {
+
+TEST(ExecProtocol, ARunRequestMustHoldTogether) {
+  auto refused = [](RunRequest r) { return decode(encode(r)).error().code(); };
+  RunRequest bad = sample_run();
+  bad.head = 3;  // only 3 nodes
+  EXPECT_EQ(refused(bad), Errc::malformed);
+  bad = sample_run();
+  bad.subtree = {2, 1};  // the head again
+  EXPECT_EQ(refused(bad), Errc::malformed);
+  bad = sample_run();
+  bad.spec.ranks = 7;  // 3 nodes x 2
+  EXPECT_EQ(refused(bad), Errc::malformed);
+  bad = sample_run();
+  bad.spec.width = 0;
+  EXPECT_EQ(refused(bad), Errc::malformed);
+  bad = sample_run();
+  bad.spec.level_timeout_ms = 0;
+  EXPECT_EQ(refused(bad), Errc::malformed);
+}
+
+TEST(ExecProtocol, RankMessagesCarryOnlyTheirKinds) {
+  ByteWriter w;
+  w.u8(12);  // rank event
+  w.u32(1);
+  w.u8(3);  // a signal: input, not an event
+  w.u8(9);
+  EXPECT_EQ(decode(w.finish()).error().code(), Errc::malformed);
+  ByteWriter nested;
+  nested.u8(13);  // rank input
+  nested.u32(1);
+  nested.u8(13);  // holding another rank input
+  EXPECT_EQ(decode(nested.finish()).error().code(), Errc::malformed);
+}
+
+TEST(ExecProtocol, TheSignedBodyCoversEverythingTheUserChose) {
+  RunRequest r = sample_run();
+  Buffer body = signed_body(r.spec);
+  RunRequest hop = r;
+  hop.head = 0;
+  hop.subtree = {1};
+  EXPECT_EQ(signed_body(hop.spec), body);  // head and subtree change per hop
+  for (auto change : std::vector<void (*)(RunSpec&)>{
+           [](RunSpec& s) { s.base.argv[2] = "rm -rf ~"; }, [](RunSpec& s) { s.nodes[1] = "evil:7001"; },
+           [](RunSpec& s) { s.ranks = 6; }, [](RunSpec& s) { s.base.expires_unix_ms += 1; },
+           [](RunSpec& s) { s.stdin_target = StdinTarget::none; }}) {
+    RunSpec changed = r.spec;
+    change(changed);
+    EXPECT_NE(signed_body(changed), body);
+  }
 }
 
 }  // namespace
