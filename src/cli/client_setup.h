@@ -7,6 +7,7 @@
 
 #include "cohort/core/clock.h"
 #include "cohort/exec/client_config.h"
+#include "cohort/exec/protocol.h"
 #include "cohort/transport/tls.h"
 
 namespace cohort::cli {
@@ -25,6 +26,21 @@ struct ClientSetup {
 };
 
 Result<ClientSetup> prepare_client(const ClientOptions& options);
+
+// What `exec` and `run` both ask of the remote command.
+struct TaskOptions {
+  std::vector<std::string> env;  // NAME=VALUE
+  std::string cwd;
+  bool exact = false;  // argv as given, no remote shell
+  double timeout_s = 0;
+  double kill_after_s = 5;
+};
+
+// -e, -C, --exact, --timeout, --kill-after; `whom` ends their help ("the command").
+void add_task_options(CLI::App& command, TaskOptions& options, const std::string& whom);
+
+// A fresh request (nonce, expiry) for `argv` with `options` applied.
+exec::ExecRequest task_request(const std::vector<std::string>& argv, const TaskOptions& options);
 
 // "cohort CMD: message" on stderr.
 void print_error(std::string_view command, std::string_view message);

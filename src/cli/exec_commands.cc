@@ -32,15 +32,8 @@ void add_exec(CLI::App& root, Action& action) {
   add_client_options(*exec, options->client);
   exec->add_flag("-t,--tty", options->tty, "Run on a pseudo-terminal (window size follows the local one)");
   exec->add_flag("-n,--no-stdin", options->no_stdin, "Give the command an empty stdin (as ssh -n)");
-  exec->add_flag("--exact", options->exact, "Run CMD's words as argv, without a remote shell");
-  exec->add_option("-e,--env", options->env, "Set NAME=VALUE for the command (repeatable)")->allow_extra_args(false);
+  add_task_options(*exec, options->task, "the command");
   exec->add_option("--env-pass", options->env_pass, "Pass the local value of NAME (repeatable)")->allow_extra_args(false);
-  exec->add_option("-C,--cwd", options->cwd, "Working directory on HOST (default: the account's home)");
-  exec->add_option("--timeout", options->timeout_s, "End the command after SECONDS (SIGTERM, then SIGKILL)")
-      ->check(CLI::PositiveNumber);
-  exec->add_option("--kill-after", options->kill_after_s, "Seconds from the timeout's SIGTERM to SIGKILL")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
   exec->add_flag("--detach", options->detach,
                  "Start the command, print its task id and return; it outlives the connection (see cohort ps/wait)");
   exec->callback([options, exec, &action] {
@@ -79,12 +72,7 @@ void add_run(CLI::App& root, Action& action) {
                          "Pass output through as it comes, without rank prefixes");
   run->add_flag("--stop-on-failure", options->stop_on_failure,
                 "SIGTERM every rank once one exits non-zero or cannot run");
-  run->add_flag("--exact", options->exact, "Run CMD's words as argv, without a remote shell");
-  run->add_option("-e,--env", options->env, "Set NAME=VALUE for every rank (repeatable)")->allow_extra_args(false);
-  run->add_option("-C,--cwd", options->cwd, "Working directory on every host");
-  run->add_option("--timeout", options->timeout_s, "End every rank after SECONDS")->check(CLI::PositiveNumber);
-  run->add_option("--kill-after", options->kill_after_s, "Seconds from the timeout's SIGTERM to SIGKILL")
-      ->capture_default_str();
+  add_task_options(*run, options->task, "every rank");
   run->add_flag("-q,--quiet", options->quiet, "No per-host summary when every rank succeeded");
   run->callback([options, run, &action] {
     options->command = command_words(run->remaining());

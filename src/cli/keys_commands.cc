@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "cohort/core/clock.h"
 #include "cohort/exec/keys.h"
 #include "commands.h"
 
@@ -129,9 +130,7 @@ int run_show(const KeysOptions& o) {
   if (!o.dir.empty()) dir = o.dir;
   auto d = exec::describe(o.target, dir);
   if (!d) return fail("show", d.error());
-  exec::UnixTime now =
-      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count();
+  auto now = static_cast<exec::UnixTime>(unix_time_ms() / 1000);
   const char* state = now < d->not_before ? "not yet valid" : now > d->not_after ? "expired" : "valid now";
   std::cout << "kind:     " << exec::cert_kind_name(d->kind) << "\nname:     " << d->name
             << "\ncluster:  " << d->cluster << "\nserial:   " << d->serial

@@ -11,47 +11,27 @@
 #include "cohort/core/event_loop.h"
 #include "cohort/core/signals.h"
 #include "cohort/exec/client.h"
+#include "local_output.h"
 #include "terminal.h"
 
 namespace cohort::cli {
 
 namespace {
 
-constexpr std::uint64_t kRequestLifetimeMs = 30'000;
-
-std::uint64_t to_ms(double seconds) { return static_cast<std::uint64_t>(seconds * 1000.0); }
-
-// Writes everything, blocking: a slow local reader slows the remote task
-// down through the connection's back-pressure instead of piling up here.
-bool write_all(int fd, ByteView bytes) {
-  while (!bytes.empty()) {
-    ssize_t n = write(fd, bytes.data(), bytes.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return false;
-    bytes = bytes.subspan(static_cast<std::size_t>(n));
-  }
-  return true;
-}
-
 exec::ExecRequest build_request(const ExecOptions& options, bool tty) {
-  exec::ExecRequest request;
-  request.nonce = exec::random_nonce();
-  request.expires_unix_ms = exec::expiry_from_now(kRequestLifetimeMs);
-  request.argv = options.command.empty() ? std::vector<std::string>{"exec \"$SHELL\" -l"} : options.command;
-  request.expand_env = !options.exact || options.command.empty();
-  request.env = options.env;
+  bool login_shell = options.command.empty();
+  exec::ExecRequest request =
+      task_request(login_shell ? std::vector<std::string>{"exec \"$SHELL\" -l"} : options.command, options.task);
+  request.expand_env = request.expand_env || login_shell;
   for (const auto& name : options.env_pass) {
     if (const char* value = std::getenv(name.c_str())) request.env.push_back(name + "=" + value);
   }
-  request.cwd = options.cwd;
   request.tty = tty;
   if (tty) {
     if (const char* term = std::getenv("TERM")) request.env.push_back(std::string("TERM=") + term);
     if (auto size = terminal_size(STDIN_FILENO)) std::tie(request.rows, request.cols) = *size;
   }
   request.detach = options.detach;
-  request.timeout_ms = to_ms(options.timeout_s);
-  request.kill_after_ms = static_cast<std::uint32_t>(to_ms(options.kill_after_s));
   return request;
 }
 
@@ -64,7 +44,7 @@ class ExecRun {
     exec::ExecSession::Callbacks callbacks;
     callbacks.on_started = [this](const exec::TaskStarted& started) { this->started(started); };
     callbacks.on_output = [](exec::Stream stream, ByteView bytes) {
-      return write_all(stream == exec::Stream::stderr_ ? STDERR_FILENO : STDOUT_FILENO, bytes) || true;
+      (void)write_fully(local_fd(stream), bytes);  // a closed local reader drops output, as rsh does
     };
     callbacks.on_exit = [this](exec::TaskExit exit) { finish(timed_out_ ? kExitTimedOut : exit.shell_status()); };
     callbacks.on_failure = [this](exec::Failure failure) {
@@ -124,17 +104,17 @@ class ExecRun {
   // The daemon enforces the timeout; this side also gives up on a host that
   // stopped answering, so the command always ends.
   void arm_timeout() {
-    if (options_.timeout_s <= 0) return;
-    auto after = std::chrono::duration_cast<Duration>(std::chrono::duration<double>(options_.timeout_s));
+    if (options_.task.timeout_s <= 0) return;
+    auto after = std::chrono::duration_cast<Duration>(std::chrono::duration<double>(options_.task.timeout_s));
     loop_.add_timer(after, [this] {
       timed_out_ = true;
       session_->signal(SIGTERM);
     });
-    auto give_up = after + std::chrono::duration_cast<Duration>(std::chrono::duration<double>(options_.kill_after_s)) +
+    auto give_up = after + std::chrono::duration_cast<Duration>(std::chrono::duration<double>(options_.task.kill_after_s)) +
                    std::chrono::seconds(3);
     loop_.add_timer(give_up, [this] {
-      fail("timed out: no exit status within " + std::to_string(options_.timeout_s) + " s + " +
-               std::to_string(options_.kill_after_s) + " s kill-after",
+      fail("timed out: no exit status within " + std::to_string(options_.task.timeout_s) + " s + " +
+               std::to_string(options_.task.kill_after_s) + " s kill-after",
            kExitTimedOut);
     });
   }

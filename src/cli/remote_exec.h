@@ -18,15 +18,11 @@ struct ExecOptions {
   ClientOptions client;
   std::string host;
   std::vector<std::string> command;
-  std::vector<std::string> env;       // NAME=VALUE
+  TaskOptions task;
   std::vector<std::string> env_pass;  // NAME: take the local value
-  std::string cwd;
   bool tty = false;
   bool no_stdin = false;
-  bool exact = false;  // argv as given, no remote shell
   bool detach = false;
-  double timeout_s = 0;
-  double kill_after_s = 5;
 };
 
 int run_exec(const ExecOptions& options);

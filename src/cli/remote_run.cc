@@ -80,15 +80,7 @@ class RankRun {
 
   exec::RunSpec spec(const ClientSetup& setup) const {
     exec::RunSpec spec;
-    exec::ExecRequest& request = spec.base;
-    request.nonce = exec::random_nonce();
-    request.expires_unix_ms = exec::expiry_from_now(30'000);
-    request.argv = options_.command;
-    request.expand_env = !options_.exact;
-    request.env = options_.env;
-    request.cwd = options_.cwd;
-    request.timeout_ms = static_cast<std::uint64_t>(options_.timeout_s * 1000.0);
-    request.kill_after_ms = static_cast<std::uint32_t>(options_.kill_after_s * 1000.0);
+    spec.base = task_request(options_.command, options_.task);
     for (const Rank& rank : ranks_) {
       if (rank.place.local_rank == 0) spec.nodes.push_back(exec::with_port(rank.place.host, setup.config.port));
     }

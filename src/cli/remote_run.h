@@ -28,11 +28,7 @@ struct RunOptions {
   StdinTarget stdin_target = StdinTarget::rank0;
   OutputMode output = OutputMode::prefixed;
   bool stop_on_failure = false;
-  bool exact = false;
-  std::vector<std::string> env;
-  std::string cwd;
-  double timeout_s = 0;
-  double kill_after_s = 5;
+  TaskOptions task;
   bool quiet = false;  // no summary unless something failed
 };
 

@@ -2,40 +2,30 @@
 
 #include <unistd.h>
 
-#include <iostream>
+#include "local_output.h"
 
 namespace cohort::cli {
 
 namespace {
 
 void write_fd(int fd, const std::string& text) {
-  std::size_t done = 0;
-  while (done < text.size()) {
-    ssize_t n = write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
-    done += static_cast<std::size_t>(n);
-  }
+  (void)write_fully(fd, ByteView(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
 }
-
-int fd_of(exec::Stream stream) { return stream == exec::Stream::stderr_ ? STDERR_FILENO : STDOUT_FILENO; }
 
 }  // namespace
 
 void RunOutput::add(std::uint32_t rank, exec::Stream stream, ByteView bytes) {
-  std::string text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-  switch (mode_) {
-    case OutputMode::raw:
-      write_fd(fd_of(stream), text);
-      return;
-    case OutputMode::folded:
-      folded_[rank] += text;
-      return;
-    case OutputMode::prefixed:
-      partial_[{rank, static_cast<int>(stream)}] += text;
-      emit_lines(rank, stream, false);
-      return;
+  if (mode_ == OutputMode::raw) {
+    (void)write_fully(local_fd(stream), bytes);
+    return;
   }
+  std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  if (mode_ == OutputMode::folded) {
+    folded_[rank] += text;
+    return;
+  }
+  partial_[{rank, static_cast<int>(stream)}] += text;
+  emit_lines(rank, stream, false);
 }
 
 void RunOutput::emit_lines(std::uint32_t rank, exec::Stream stream, bool flush_partial) {
@@ -50,7 +40,7 @@ void RunOutput::emit_lines(std::uint32_t rank, exec::Stream stream, bool flush_p
     out += labels_[rank] + ": " + buffer + "\n";
     buffer.clear();
   }
-  if (!out.empty()) write_fd(fd_of(stream), out);
+  if (!out.empty()) write_fd(local_fd(stream), out);
 }
 
 void RunOutput::end_rank(std::uint32_t rank) {

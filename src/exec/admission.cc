@@ -1,7 +1,6 @@
 #include "admission.h"
 
-#include <chrono>
-
+#include "cohort/core/clock.h"
 #include "cohort/core/log.h"
 
 namespace cohort::exec {
@@ -40,7 +39,7 @@ Result<Task*> spawn_registered(DaemonContext& context, const TaskOrder& order, T
                 order.identity,
                 order.account.name,
                 describe(order.request.argv),
-                unix_ms()};
+                unix_time_ms()};
   auto task = std::make_unique<Task>(context.loop, std::move(info), std::move(*spawned), order.request,
                                      config.grace_ms,
                                      // The task may outlive its connection (detach): no connection here.
@@ -55,12 +54,6 @@ Result<Task*> spawn_registered(DaemonContext& context, const TaskOrder& order, T
 
 }  // namespace
 
-std::uint64_t unix_ms() {
-  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                        std::chrono::system_clock::now().time_since_epoch())
-                                        .count());
-}
-
 std::variant<Account, Refusal> authorise(DaemonContext& context, const PeerIdentity& who, const Nonce& nonce,
                                          std::uint64_t expires_unix_ms) {
   if (who.cluster != context.config.cluster) {
@@ -71,7 +64,7 @@ std::variant<Account, Refusal> authorise(DaemonContext& context, const PeerIdent
   if (who.kind != IdentityKind::user) {
     return Refusal{RefusalReason::not_authorised, "'" + who.name + "' is a host; tasks run for users only"};
   }
-  if (auto refusal = context.replay.admit(nonce, expires_unix_ms, unix_ms())) return *refusal;
+  if (auto refusal = context.replay.admit(nonce, expires_unix_ms, unix_time_ms())) return *refusal;
   auto name = context.accounts.account_for(who.name);
   if (!name) {
     return Refusal{RefusalReason::not_authorised, "identity '" + who.name +

@@ -30,6 +30,4 @@ struct TaskOrder {
 // says why it could not start.
 std::variant<Task*, Refusal> start_task(DaemonContext& context, const TaskOrder& order, TaskSink* sink);
 
-std::uint64_t unix_ms();
-
 }  // namespace cohort::exec

@@ -5,6 +5,8 @@
 
 #include <chrono>
 
+#include "cohort/core/clock.h"
+
 namespace cohort::exec {
 
 namespace {
@@ -92,8 +94,7 @@ Nonce random_nonce() {
 }
 
 std::uint64_t expiry_from_now(std::uint64_t lifetime_ms) {
-  auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch());
-  return static_cast<std::uint64_t>(now.count()) + lifetime_ms;
+  return unix_time_ms() + lifetime_ms;
 }
 
 Failure failure_from(const Refusal& refusal) {
@@ -190,10 +191,6 @@ void ExecSession::signal(int signal) { send(SignalTask{static_cast<std::uint8_t>
 
 void ExecSession::window(std::uint16_t rows, std::uint16_t cols) { send(WindowSize{rows, cols}); }
 
-void ExecSession::resume_output() {
-  if (!finished_) connector_->stream().set_reading(true);
-}
-
 void ExecSession::send(const ExecMessage& message) {
   if (finished_ || !connector_->stream().is_open()) return;
   Buffer frame = encode(message);
@@ -215,10 +212,9 @@ void ExecSession::frame(Buffer bytes) {
   }
   if (const auto* started = std::get_if<TaskStarted>(&*message)) {
     connector_->connected();
-    started_ = *started;
     if (callbacks_.on_started) callbacks_.on_started(*started);
   } else if (const auto* chunk = std::get_if<StreamChunk>(&*message)) {
-    if (!callbacks_.on_output(chunk->stream, chunk->bytes)) connector_->stream().set_reading(false);
+    callbacks_.on_output(chunk->stream, chunk->bytes);
   } else if (const auto* exit = std::get_if<TaskExit>(&*message)) {
     finished_ = true;
     callbacks_.on_exit(*exit);
@@ -252,7 +248,7 @@ Result<std::unique_ptr<ControlSession>> ControlSession::start(EventLoop& loop, S
         if (self->done_) return;
         self->done_ = true;
         // An orderly close after an answer is the end of the answer.
-        if (failure.kind == FailureKind::lost && self->connector_->answered_) {
+        if (failure.kind == FailureKind::lost && self->connector_->answered()) {
           self->callbacks_.on_done();
         } else {
           self->callbacks_.on_failure(std::move(failure));

@@ -9,8 +9,10 @@
 
 #include <cctype>
 #include <cerrno>
-#include <chrono>
 #include <ctime>
+
+#include "cohort/core/clock.h"
+#include "cohort/transport/tls.h"
 
 namespace cohort::exec {
 
@@ -120,16 +122,8 @@ Error exists_error(const std::filesystem::path& path) {
 }  // namespace
 
 Error openssl_error(std::string_view what, Errc code) {
-  std::string message(what);
-  const char* sep = ": ";
-  char reason[256];
-  while (unsigned long err = ERR_get_error()) {
-    ERR_error_string_n(err, reason, sizeof reason);
-    message += sep;
-    message += reason;
-    sep = "; ";
-  }
-  return Error(code, std::move(message));
+  std::string reasons = tls::last_error("");
+  return Error(code, reasons.empty() ? std::string(what) : std::string(what) + ": " + reasons);
 }
 
 Result<X509Ptr> load_cert(const std::filesystem::path& path) {
@@ -232,9 +226,6 @@ Result<UnixTime> unix_time(const ASN1_TIME* time) {
   return static_cast<UnixTime>(timegm(&tm));
 }
 
-UnixTime now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+UnixTime now() { return static_cast<UnixTime>(unix_time_ms() / 1000); }
 
 }  // namespace cohort::exec::ossl

@@ -22,12 +22,6 @@ constexpr std::size_t kStdinHighWater = 1u << 20;
 // holds it) is cut, so that the client learns the exit status.
 constexpr Duration kDrainAfterExit = std::chrono::seconds(2);
 
-std::uint64_t unix_ms() {
-  return static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count());
-}
-
 // Watch changes on a live fd fail only on a bug; say so rather than hide it.
 void check(Status status, const char* what) {
   if (!status) log::error("task I/O: {}: {}", what, status.error().message());
@@ -214,7 +208,7 @@ void Task::reap() {
   exited_ = true;
   info_.exit = WIFSIGNALED(status) ? TaskExit{0, static_cast<std::uint8_t>(WTERMSIG(status))}
                                    : TaskExit{static_cast<std::uint8_t>(WEXITSTATUS(status)), 0};
-  info_.ended_unix_ms = unix_ms();
+  info_.ended_unix_ms = unix_time_ms();
   info_.user_cpu_us = micros(usage.ru_utime);
   info_.system_cpu_us = micros(usage.ru_stime);
   info_.max_rss_kib = static_cast<std::uint64_t>(usage.ru_maxrss);

@@ -39,6 +39,10 @@ class ManualClock final : public Clock {
   TimePoint now_;
 };
 
+// Wall-clock milliseconds since the Unix epoch, for what must mean the same
+// on every machine (request expiries, task records); never for timeouts.
+std::uint64_t unix_time_ms();
+
 // Whole milliseconds since the clock's epoch, for traces and logs.
 inline std::int64_t to_millis(TimePoint t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();

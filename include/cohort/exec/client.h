@@ -59,6 +59,8 @@ class Connector {
   // Cancels the deadline, e.g. once the request was answered.
   void connected();
   const Target& target() const { return target_; }
+  // The daemon has said something: failures are no longer about connecting.
+  bool answered() const { return answered_; }
 
  private:
   Connector(EventLoop& loop, Target target) : loop_(loop), target_(std::move(target)) {}
@@ -68,11 +70,9 @@ class Connector {
   Target target_;
   std::unique_ptr<TlsFramedStream> stream_;
   EventLoop::TimerId deadline_ = 0;
-  bool answered_ = false;  // the daemon has said something: failures are no longer about connecting
+  bool answered_ = false;
   Ready on_ready_;
   FailureCallback on_failure_;
-  friend class ExecSession;
-  friend class ControlSession;
 };
 
 // One task on one host.
@@ -80,8 +80,9 @@ class ExecSession {
  public:
   struct Callbacks {
     std::function<void(const TaskStarted&)> on_started;
-    // Output bytes; return false to stop reading from the host until resume_output().
-    std::function<bool(Stream, ByteView)> on_output;
+    // Output bytes. The caller writes them before returning, so a slow local
+    // reader holds the loop and the connection pushes back on the host.
+    std::function<void(Stream, ByteView)> on_output;
     std::function<void(TaskExit)> on_exit;
     std::function<void(Failure)> on_failure;
     // Stdin may be sent again after send_stdin returned false.
@@ -95,9 +96,6 @@ class ExecSession {
   bool send_stdin(ByteView bytes);
   void signal(int signal);
   void window(std::uint16_t rows, std::uint16_t cols);
-  void resume_output();
-  bool finished() const { return finished_; }
-  std::optional<TaskStarted> started() const { return started_; }
 
  private:
   ExecSession(Callbacks callbacks) : callbacks_(std::move(callbacks)) {}
@@ -110,7 +108,6 @@ class ExecSession {
   std::unique_ptr<Connector> connector_;
   ExecRequest request_;
   std::deque<Buffer> held_;  // frames the stream refused; they go first when it drains
-  std::optional<TaskStarted> started_;
   bool request_sent_ = false;
   bool finished_ = false;
 };

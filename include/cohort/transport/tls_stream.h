@@ -49,7 +49,6 @@ class TlsFramedStream {
 
   // As FramedStream::send; frames queued before the handshake ends go after it.
   Status send(ByteView payload);
-  std::size_t queued_bytes() const { return queue_.queued_bytes(); }
   bool is_open() const { return ssl_ != nullptr; }
   bool is_ready() const { return state_ == State::open; }
   // Stops (false) or resumes (true) taking frames from the peer.

@@ -9,12 +9,10 @@
 #include <csignal>
 #include <fstream>
 
-#include "cohort/core/event_loop.h"
-#include "cohort/exec/accounts.h"
 #include "cohort/exec/cgroup.h"
 #include "cohort/exec/client.h"
 #include "cohort/exec/daemon.h"
-#include "keys_fixture.h"
+#include "daemon_fixture.h"
 
 namespace cohort::exec::testing {
 namespace {
@@ -28,27 +26,12 @@ struct Outcome {
   std::optional<TaskStarted> started;
 };
 
-class DaemonTest : public KeysTest {
+class DaemonTest : public LoopbackDaemonTest {
  protected:
   void SetUp() override {
-    KeysTest::SetUp();
-    ca_ = make_ca();
-    issue(true, ca_, "localhost", IssueOptions{.ips = {"127.0.0.1"}});
-    auto me = current_account();
-    ASSERT_TRUE(me);
-    me_ = me->name;
-    issue(false, ca_, me_);
+    LoopbackDaemonTest::SetUp();
     issue(false, ca_, "stranger");
-    std::ofstream(root_ / "accounts") << me_ << " " << me_ << "\n";
-    config_.cluster = "lab";
-    config_.listen = "127.0.0.1:0";
-    config_.tls = {(ca_ / "ca.pem").string(), (ca_ / "hosts/localhost.pem").string(),
-                   (ca_ / "hosts/localhost.key").string(), (ca_ / "crl.pem").string()};
-    config_.account_map = (root_ / "accounts").string();
-    config_.grace_ms = 200;
-    auto loop = EventLoop::create();
-    ASSERT_TRUE(loop);
-    loop_ = std::move(*loop);
+    config_ = daemon_config();
   }
 
   void start_daemon() {
@@ -58,10 +41,23 @@ class DaemonTest : public KeysTest {
   }
 
   tls::ContextPtr client_tls(const std::string& kind, const std::string& name) {
-    auto ctx = tls::client_context({(ca_ / "ca.pem").string(), (ca_ / kind / (name + ".pem")).string(),
-                                    (ca_ / kind / (name + ".key")).string(), ""});
-    EXPECT_TRUE(ctx) << ctx.error().to_string();
-    return ctx ? std::move(*ctx) : nullptr;
+    return LoopbackDaemonTest::client_tls(ca_, kind, name);
+  }
+
+  // Shuts the daemon down (bounded); says whether it finished.
+  bool shut_down() {
+    bool down = false;
+    daemon_->shutdown([&] { down = true; });
+    return spin_until([&] { return down; });
+  }
+
+  // A task that outlives its connection; its pid.
+  pid_t start_detached_sleeper() {
+    ExecRequest sleeper = request({"sleep", "30"});
+    sleeper.detach = true;
+    Outcome o = exec(sleeper);
+    EXPECT_TRUE(o.started);
+    return o.started ? static_cast<pid_t>(o.started->pid) : -1;
   }
 
   ExecRequest request(std::vector<std::string> argv) {
@@ -85,7 +81,6 @@ class DaemonTest : public KeysTest {
     };
     callbacks.on_output = [&](Stream, ByteView bytes) {
       outcome.out.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-      return true;
     };
     callbacks.on_exit = [&](TaskExit e) { outcome.exit = e, done = true; };
     callbacks.on_failure = [&](Failure f) { outcome.failure = f, done = true; };
@@ -94,15 +89,11 @@ class DaemonTest : public KeysTest {
     auto session = ExecSession::start(*loop_, tls.get(), *target, req, 5s, std::move(callbacks));
     EXPECT_TRUE(session);
     (*session)->send_stdin({});
-    for (int i = 0; i < 500 && !done; ++i) (void)loop_->run_for(10ms);
-    EXPECT_TRUE(done) << "the session did not end";
+    EXPECT_TRUE(spin_until([&] { return done; })) << "the session did not end";
     return outcome;
   }
 
-  std::filesystem::path ca_;
-  std::string me_;
   DaemonConfig config_;
-  std::unique_ptr<EventLoop> loop_;
   std::unique_ptr<Daemon> daemon_;
 };
 
@@ -151,39 +142,22 @@ TEST_F(DaemonTest, AnUnmappedIdentityAndAHostCertificateAreNotAuthorised) {
 TEST_F(DaemonTest, ThePerAccountTaskLimitHolds) {
   config_.tasks_per_user = 1;
   start_daemon();
-  ExecRequest first = request({"sleep", "30"});
-  first.detach = true;
-  ASSERT_TRUE(exec(first).started);
+  ASSERT_GT(start_detached_sleeper(), 0);
   Outcome second = exec(request({"true"}));
   ASSERT_TRUE(second.failure);
   EXPECT_NE(second.failure->detail.find("limit reached"), std::string::npos) << second.failure->detail;
-  bool down = false;
-  daemon_->shutdown([&] { down = true; });
-  for (int i = 0; i < 500 && !down; ++i) (void)loop_->run_for(10ms);
-  EXPECT_TRUE(down);
+  EXPECT_TRUE(shut_down());
   EXPECT_EQ(daemon_->running_tasks(), 0u);
 }
 
 TEST_F(DaemonTest, ShutdownEndsRunningTasks) {
   start_daemon();
-  ExecRequest sleeper = request({"sleep", "30"});
-  sleeper.detach = true;
-  Outcome o = exec(sleeper);
-  ASSERT_TRUE(o.started);
-  pid_t pid = static_cast<pid_t>(o.started->pid);
+  pid_t pid = start_detached_sleeper();
+  ASSERT_GT(pid, 0);
   EXPECT_EQ(daemon_->running_tasks(), 1u);
-  bool down = false;
-  daemon_->shutdown([&] { down = true; });
-  for (int i = 0; i < 500 && !down; ++i) (void)loop_->run_for(10ms);
-  EXPECT_TRUE(down);
+  EXPECT_TRUE(shut_down());
   EXPECT_NE(kill(pid, 0), 0) << "task " << pid << " outlived the daemon's shutdown";
 }
-
-}  // namespace
-}  // namespace cohort::exec::testing
-
-namespace cohort::exec::testing {
-namespace {
 
 TEST_F(DaemonTest, TheMemoryLimitEndsATaskThatExceedsIt) {
   if (!TaskCgroups::discover()) GTEST_SKIP() << "this host offers no writable memory cgroup";
@@ -196,12 +170,6 @@ TEST_F(DaemonTest, TheMemoryLimitEndsATaskThatExceedsIt) {
   ASSERT_TRUE(big.exit);
   EXPECT_EQ(big.exit->signal, SIGKILL) << "status " << big.exit->shell_status();
 }
-
-}  // namespace
-}  // namespace cohort::exec::testing
-
-namespace cohort::exec::testing {
-namespace {
 
 TEST_F(DaemonTest, ATtyTaskRunsOnAPseudoTerminalOfTheRequestedSize) {
   start_daemon();
@@ -230,11 +198,10 @@ TEST_F(DaemonTest, WatchersHearEveryStateChangeOfTheirTasks) {
   ASSERT_TRUE(target);
   auto session = ControlSession::start(*loop_, tls.get(), *target, watch, 5s, std::move(callbacks));
   ASSERT_TRUE(session);
-  for (int i = 0; i < 500 && !listed; ++i) (void)loop_->run_for(10ms);
-  ASSERT_TRUE(listed);
+  ASSERT_TRUE(spin_until([&] { return listed; }));
   Outcome o = exec(request({"exit", "6"}));
   ASSERT_TRUE(o.exit);
-  for (int i = 0; i < 500 && seen.size() < 2; ++i) (void)loop_->run_for(10ms);
+  spin_until([&] { return seen.size() >= 2; });
   ASSERT_EQ(seen.size(), 2u);
   EXPECT_EQ(seen[0].state, TaskState::running);
   EXPECT_EQ(seen[1].state, TaskState::ended);
@@ -242,24 +209,12 @@ TEST_F(DaemonTest, WatchersHearEveryStateChangeOfTheirTasks) {
   EXPECT_EQ(seen[1].task_id, seen[0].task_id);
 }
 
-}  // namespace
-}  // namespace cohort::exec::testing
-
-namespace cohort::exec::testing {
-namespace {
-
 TEST_F(DaemonTest, ShutdownWithDetachLeavesTasksRunning) {
   config_.on_shutdown = ShutdownPolicy::detach_tasks;
   start_daemon();
-  ExecRequest sleeper = request({"sleep", "30"});
-  sleeper.detach = true;
-  Outcome o = exec(sleeper);
-  ASSERT_TRUE(o.started);
-  pid_t pid = static_cast<pid_t>(o.started->pid);
-  bool down = false;
-  daemon_->shutdown([&] { down = true; });
-  for (int i = 0; i < 500 && !down; ++i) (void)loop_->run_for(10ms);
-  EXPECT_TRUE(down);
+  pid_t pid = start_detached_sleeper();
+  ASSERT_GT(pid, 0);
+  EXPECT_TRUE(shut_down());
   daemon_.reset();
   EXPECT_EQ(kill(pid, 0), 0) << "the detached task did not survive the daemon";
   kill(-pid, SIGKILL);

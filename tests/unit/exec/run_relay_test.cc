@@ -4,14 +4,11 @@
 // branch that cannot be reached, and stdin for every rank.
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <map>
 
-#include "cohort/core/event_loop.h"
-#include "cohort/exec/accounts.h"
 #include "cohort/exec/daemon.h"
 #include "cohort/exec/run_session.h"
-#include "keys_fixture.h"
+#include "daemon_fixture.h"
 
 namespace cohort::exec::testing {
 namespace {
@@ -24,43 +21,21 @@ struct RankOutcome {
   std::optional<Refusal> refusal;
 };
 
-class RunRelayTest : public KeysTest {
+class RunRelayTest : public LoopbackDaemonTest {
  protected:
   void SetUp() override {
-    KeysTest::SetUp();
-    ca_ = make_ca();
+    LoopbackDaemonTest::SetUp();
     other_ca_ = make_ca("other-ca");
-    issue(true, ca_, "localhost", IssueOptions{.ips = {"127.0.0.1"}});
-    auto me = current_account();
-    ASSERT_TRUE(me);
-    me_ = me->name;
-    issue(false, ca_, me_);
     issue(false, other_ca_, me_);
-    std::ofstream(root_ / "accounts") << me_ << " " << me_ << "\n";
-    auto loop = EventLoop::create();
-    ASSERT_TRUE(loop);
-    loop_ = std::move(*loop);
     for (int i = 0; i < 3; ++i) {
-      DaemonConfig config;
-      config.cluster = "lab";
-      config.listen = "127.0.0.1:0";
-      config.tls = {(ca_ / "ca.pem").string(), (ca_ / "hosts/localhost.pem").string(),
-                    (ca_ / "hosts/localhost.key").string(), (ca_ / "crl.pem").string()};
-      config.account_map = (root_ / "accounts").string();
-      config.grace_ms = 200;
-      auto daemon = Daemon::create(*loop_, config);
+      auto daemon = Daemon::create(*loop_, daemon_config());
       ASSERT_TRUE(daemon) << daemon.error().to_string();
       daemons_.push_back(std::move(*daemon));
     }
     tls_ = user_tls(ca_);
   }
 
-  tls::ContextPtr user_tls(const std::filesystem::path& ca) {
-    auto ctx = tls::client_context({(ca_ / "ca.pem").string(), (ca / "users" / (me_ + ".pem")).string(),
-                                    (ca / "users" / (me_ + ".key")).string(), ""});
-    EXPECT_TRUE(ctx) << ctx.error().to_string();
-    return ctx ? std::move(*ctx) : nullptr;
-  }
+  tls::ContextPtr user_tls(const std::filesystem::path& issuer) { return client_tls(issuer, "users", me_); }
 
   RunSpec spec(std::vector<std::string> argv, std::uint32_t ranks, std::uint32_t per_host = 2) {
     RunSpec s;
@@ -94,7 +69,7 @@ class RunRelayTest : public KeysTest {
     };
     RunBranches branches(*loop_, tls, std::move(request), 5s, std::move(callbacks));
     branches.start();
-    for (int i = 0; i < 1000 && ended < ranks; ++i) (void)loop_->run_for(10ms);
+    spin_until([&] { return ended >= ranks; }, 1000);
     EXPECT_EQ(ended, ranks) << "the run did not end";
     EXPECT_TRUE(branches.done());
     return outcomes;
@@ -114,9 +89,7 @@ class RunRelayTest : public KeysTest {
     }
   }
 
-  std::filesystem::path ca_, other_ca_;
-  std::string me_;
-  std::unique_ptr<EventLoop> loop_;
+  std::filesystem::path other_ca_;
   std::vector<std::unique_ptr<Daemon>> daemons_;
   tls::ContextPtr tls_;
 };
@@ -155,7 +128,7 @@ TEST_F(RunRelayTest, StdinReachesEveryRankThroughTheChainAndExitCodesComeBack) {
   std::string text = "to every rank\n";
   (void)(*session)->send_stdin(ByteView(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
   (void)(*session)->send_stdin({});
-  for (int i = 0; i < 1000 && ended < 3; ++i) (void)loop_->run_for(10ms);
+  spin_until([&] { return ended >= 3; }, 1000);
   ASSERT_EQ(ended, 3u);
   for (std::uint32_t r = 0; r < 3; ++r) {
     ASSERT_TRUE(outcomes[r].exit) << "rank " << r << ": " << outcomes[r].refusal->detail;
