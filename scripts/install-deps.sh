@@ -8,7 +8,7 @@ packages=(
   build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libspdlog-dev libfmt-dev libtomlplusplus-dev libcli11-dev nlohmann-json3-dev
-  libssl-dev
+  libssl-dev libisal-dev libsodium-dev
   iproute2 nftables procps
   openmpi-bin libopenmpi-dev pdsh  # tests/cluster/exec_interop_test: cohort exec as their remote shell
 )
