@@ -9,16 +9,77 @@
 namespace cohort::filecast {
 namespace {
 
+// GF(2^8) products and ISA-L's 32-byte expanded table of every coefficient,
+// made once: set-up per loss pattern then costs lookups and copies, not calls.
+struct GfTables {
+  std::vector<std::uint8_t> product = std::vector<std::uint8_t>(256 * 256);
+  std::vector<std::uint8_t> expanded = std::vector<std::uint8_t>(256 * 32);
+  std::vector<std::uint8_t> inverse = std::vector<std::uint8_t>(256);
+  GfTables() {
+    for (unsigned a = 0; a < 256; ++a) {
+      const auto ua = static_cast<std::uint8_t>(a);
+      inverse[a] = gf_inv(ua);
+      for (unsigned b = 0; b < 256; ++b) product[a * 256 + b] = gf_mul(ua, static_cast<std::uint8_t>(b));
+      gf_vect_mul_init(ua, &expanded[a * 32]);
+    }
+  }
+};
+const GfTables& gf_tables() {
+  static const GfTables tables;
+  return tables;
+}
+
+// ec_init_tables, by copying precomputed tables.
+void expand_coefficients(std::span<const std::uint8_t> coefficients, std::vector<std::uint8_t>& out) {
+  const auto& expanded = gf_tables().expanded;
+  out.resize(coefficients.size() * 32);
+  for (std::size_t i = 0; i < coefficients.size(); ++i) {
+    std::copy_n(&expanded[std::size_t{coefficients[i]} * 32], 32, &out[i * 32]);
+  }
+}
+
+// Gauss-Jordan over GF(2^8) with table lookups (ISA-L's gf_invert_matrix
+// calls gf_mul per element). `m` (n x n) is destroyed. False if singular.
+bool invert(std::vector<std::uint8_t>& m, std::vector<std::uint8_t>& out, std::size_t n) {
+  const auto& t = gf_tables();
+  out.assign(n * n, 0);
+  for (std::size_t i = 0; i < n; ++i) out[i * n + i] = 1;
+  for (std::size_t col = 0; col < n; ++col) {
+    std::size_t pivot = col;
+    while (pivot < n && m[pivot * n + col] == 0) ++pivot;
+    if (pivot == n) return false;
+    if (pivot != col) {
+      std::swap_ranges(&m[pivot * n], &m[pivot * n] + n, &m[col * n]);
+      std::swap_ranges(&out[pivot * n], &out[pivot * n] + n, &out[col * n]);
+    }
+    const std::uint8_t* scale = &t.product[std::size_t{t.inverse[m[col * n + col]]} * 256];
+    for (std::size_t c = 0; c < n; ++c) {
+      m[col * n + c] = scale[m[col * n + c]];
+      out[col * n + c] = scale[out[col * n + c]];
+    }
+    for (std::size_t r = 0; r < n; ++r) {
+      const std::uint8_t f = m[r * n + col];
+      if (r == col || f == 0) continue;
+      const std::uint8_t* by_f = &t.product[std::size_t{f} * 256];
+      for (std::size_t c = 0; c < n; ++c) {
+        m[r * n + c] ^= by_f[m[col * n + c]];
+        out[r * n + c] ^= by_f[out[col * n + c]];
+      }
+    }
+  }
+  return true;
+}
+
 // Multiplies (rows x inner) by (inner x cols) over GF(2^8).
 std::vector<std::uint8_t> gf_multiply(const std::vector<std::uint8_t>& a, const std::vector<std::uint8_t>& b,
                                       std::size_t rows, std::size_t inner, std::size_t cols) {
+  const auto& product = gf_tables().product;
   std::vector<std::uint8_t> out(rows * cols, 0);
   for (std::size_t r = 0; r < rows; ++r) {
     for (std::size_t i = 0; i < inner; ++i) {
-      const std::uint8_t f = a[r * inner + i];
-      if (f == 0) continue;
+      const std::uint8_t* by_f = &product[std::size_t{a[r * inner + i]} * 256];
       for (std::size_t c = 0; c < cols; ++c) {
-        out[r * cols + c] ^= gf_mul(f, b[i * cols + c]);
+        out[r * cols + c] ^= by_f[b[i * cols + c]];
       }
     }
   }
@@ -66,8 +127,8 @@ Status RsCodec::encode(std::span<const std::uint8_t* const> data, std::size_t bl
     rows.insert(rows.end(), row, row + k);
   }
   const int count = static_cast<int>(repair.size());
-  std::vector<std::uint8_t> tables(rows.size() * 32);
-  ec_init_tables(k_, count, rows.data(), tables.data());
+  std::vector<std::uint8_t> tables;
+  expand_coefficients(rows, tables);
   ec_encode_data(static_cast<int>(block_size), k_, count, tables.data(), const_cast<std::uint8_t**>(data.data()),
                  const_cast<std::uint8_t**>(out.data()));
   return {};
@@ -99,8 +160,8 @@ Result<const RsCodec::DecodeTables*> RsCodec::tables_for(std::span<const BlockId
     for (std::size_t j = 0; j < nl; ++j) c_rl[i * nl + j] = row[lost[j]];
     for (std::size_t j = 0; j < nd; ++j) c_rd[i * nd + j] = row[held_data[j]];
   }
-  std::vector<std::uint8_t> inverse(c_rl.size());
-  if (gf_invert_matrix(c_rl.data(), inverse.data(), static_cast<int>(nl)) != 0) {
+  std::vector<std::uint8_t> inverse;
+  if (!invert(c_rl, inverse, nl)) {
     return Error(Errc::internal, "the repair rows of this loss pattern are singular");
   }
   const auto from_data = gf_multiply(inverse, c_rd, nl, nl, nd);
@@ -118,8 +179,7 @@ Result<const RsCodec::DecodeTables*> RsCodec::tables_for(std::span<const BlockId
   lru_.push_front(key);
   DecodeTables& tables = cache_[std::move(key)];
   tables.lru = lru_.begin();
-  tables.gftbls.resize(coefficients.size() * 32);
-  ec_init_tables(k_, static_cast<int>(nl), coefficients.data(), tables.gftbls.data());
+  expand_coefficients(coefficients, tables.gftbls);
   return &tables;
 }
 
