@@ -17,7 +17,13 @@ inline constexpr std::uint64_t kRepairLag = 2;
 
 // A receiver waits a random time in [0, kRequestSpread] before asking, so
 // that one request can suppress the others (SRFTT's randomised back-off).
+// The spread is cut in slots by need (1, 2, ..., 8 or more blocks), larger
+// needs first, so that the request that covers most goes out first.
 inline constexpr Duration kRequestSpread = std::chrono::milliseconds(20);
+inline constexpr int kNeedSlots = 8;
+// A round whose last packet was lost is taken as over this long after the
+// packets that should have followed it.
+inline constexpr Duration kRoundGrace = std::chrono::milliseconds(10);
 // Unanswered requests are repeated after this, doubling up to kMaxRetry.
 inline constexpr Duration kFirstRetry = std::chrono::milliseconds(50);
 inline constexpr Duration kMaxRetry = std::chrono::seconds(1);

@@ -20,10 +20,11 @@ constexpr TimerKey kReadyTimer = 1;
 constexpr TimerKey kDoneTimer = 2;
 constexpr TimerKey kSilenceTimer = 3;
 constexpr TimerKey kGroupTimerBase = TimerKey{1} << 32;  // + group: that group's request timer
-constexpr Duration kReadyInterval = std::chrono::milliseconds(200);
+constexpr Duration kFirstReadyRetry = std::chrono::milliseconds(20);
+constexpr Duration kMaxReadyRetry = std::chrono::milliseconds(500);
 constexpr Duration kFirstDoneRetry = std::chrono::milliseconds(100);
 constexpr int kDoneAttempts = 12;
-constexpr std::uint64_t kFirstProgress = 64;    // data blocks expected before the first report
+constexpr std::uint64_t kFirstProgress = 1;     // the first report as soon as a group went by
 constexpr std::uint64_t kProgressCeiling = 2048;
 
 // A group this receiver lacks and knows the sender is sending.
@@ -66,6 +67,7 @@ struct CastReceiver::State {
   TimePoint last_heard{};
   Duration packet_gap{};                // between the sender's packets, smoothed
   std::uint64_t lost = 0, expected = 0, next_progress = kFirstProgress;
+  int ready_attempts = 0;
   int done_attempts = 0;
   bool done_acked = false;
 
@@ -122,7 +124,7 @@ struct CastReceiver::State {
       }
     }
     out.send(sender, codec.encode(std::move(ready)));
-    out.set_timer(kReadyTimer, kReadyInterval);
+    out.set_timer(kReadyTimer, std::min(kMaxReadyRetry, kFirstReadyRetry * (1 << std::min(ready_attempts++, 8))));
   }
 
   void complete(Actions& out) {
@@ -220,7 +222,7 @@ struct CastReceiver::State {
 
   void maybe_progress(Actions& out) {
     if (expected < next_progress) return;
-    next_progress = expected + std::min(next_progress, kProgressCeiling);
+    next_progress = expected + std::clamp<std::uint64_t>(expected, static_cast<std::uint64_t>(k()), kProgressCeiling);
     out.send(sender, codec.encode(ProgressPacket{stats.groups_done, std::min(lost, expected), expected}));
   }
 
@@ -366,7 +368,7 @@ struct CastReceiver::State {
   void check_rounds(Actions& out) {
     for (auto& [g, group] : open) {
       if (!group.short_known || group.ask != OpenGroup::Ask::await_round) continue;
-      const bool over = group.round_last_seq ? max_seq > *group.round_last_seq
+      const bool over = group.round_last_seq ? max_seq >= *group.round_last_seq
                                              : group.round0_over || max_ordinal >= group.ordinal_due;
       if (over) back_off(g, group, out);
     }
@@ -378,12 +380,21 @@ struct CastReceiver::State {
   void await_round(std::uint64_t g, OpenGroup& group, Actions& out) {
     group.ask = OpenGroup::Ask::await_round;
     const auto stream_ahead = static_cast<Duration::rep>(k() * static_cast<int>(protocol::kRepairLag + 2));
-    out.set_timer(kGroupTimerBase + g, protocol::kFirstRetry + packet_gap * stream_ahead);
+    if (group.round_last_seq) {
+      const auto left = static_cast<Duration::rep>(*group.round_last_seq - std::min(*group.round_last_seq, max_seq));
+      out.set_timer(kGroupTimerBase + g, protocol::kRoundGrace + packet_gap * left);
+      return;
+    }
+    out.set_timer(kGroupTimerBase + g, protocol::kFirstRetry + std::min(protocol::kMaxRetry, packet_gap * stream_ahead));
   }
 
+  // Larger needs ask sooner, so that their request suppresses the smaller.
   void back_off(std::uint64_t g, OpenGroup& group, Actions& out) {
     group.ask = OpenGroup::Ask::backoff;
-    out.set_timer(kGroupTimerBase + g, rng.duration_between(Duration::zero(), protocol::kRequestSpread));
+    const int need = k() - group.have;
+    const Duration slot = protocol::kRequestSpread / protocol::kNeedSlots;
+    const auto rank = static_cast<Duration::rep>(std::max(0, protocol::kNeedSlots - need));
+    out.set_timer(kGroupTimerBase + g, rank * slot + rng.duration_between(Duration::zero(), slot));
   }
 
   void wait_for_answer(std::uint64_t g, OpenGroup& group, Actions& out) {
@@ -448,7 +459,11 @@ struct CastReceiver::State {
   }
 
   void heard(TimePoint now, Actions& out) {
-    if (heard_sender) packet_gap = (7 * packet_gap + std::min<Duration>(now - last_heard, protocol::kFirstRetry)) / 8;
+    if (heard_sender) {
+      // Pauses (the sender idle between rounds) move the estimate only slowly.
+      const Duration sample = std::min<Duration>(now - last_heard, 2 * packet_gap + 100us);
+      packet_gap = (7 * packet_gap + sample) / 8;
+    }
     last_heard = now;
     if (!heard_sender) {
       heard_sender = true;

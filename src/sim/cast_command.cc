@@ -14,9 +14,11 @@ double millis(Duration d) { return std::chrono::duration<double, std::milli>(d).
 void print_run(const filecast::CastScenarioResult& r) {
   std::size_t exact = 0;
   for (const auto& rr : r.receivers) exact += rr.complete && rr.exact ? 1 : 0;
-  fmt::print("seed {}: {} groups, {}/{} receivers byte-exact, completion {:.1f} ms simulated; {} packets sent "
-             "({} data, {} repair of which {} requested, {} stop); {:.3f} requests per group\n",
-             r.seed, r.groups, exact, r.receivers.size(), millis(r.completion), r.packets_sent, r.sender.data_packets,
+  fmt::print("seed {}: {} groups, {}/{} receivers byte-exact, completion {:.1f} ms simulated after a start wait of "
+             "{:.1f} ms; {} packets sent ({} data, {} repair of which {} requested, {} stop); {:.3f} requests per "
+             "group\n",
+             r.seed, r.groups, exact, r.receivers.size(), millis(r.completion), millis(r.start_wait), r.packets_sent,
+             r.sender.data_packets,
              r.sender.repair_packets, r.sender.requested_repair, r.sender.stop_packets, r.requests_per_group);
   for (const auto& rr : r.receivers) {
     if (!rr.error.empty()) fmt::print("  receiver {}: {}\n", rr.node, rr.error);

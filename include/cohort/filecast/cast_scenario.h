@@ -44,7 +44,7 @@ struct CastReceiverResult {
   bool complete = false;   // reported done
   bool exact = false;      // holds byte-exact copies of every file
   std::string error;       // why not, when not
-  Duration completion{};   // simulated, from the start to its done
+  Duration completion{};   // simulated, from the sender's start to its done
   ReceiverStats stats;
 };
 
@@ -54,7 +54,8 @@ struct CastScenarioResult {
   std::vector<CastReceiverResult> receivers;
   SenderStats sender;
   bool sender_finished = false;
-  Duration completion{};              // the last receiver's done
+  Duration start_wait{};              // until the sender began (every Ready in, or its start deadline)
+  Duration completion{};              // from the sender's start to the last receiver's done
   double requests_per_group = 0;      // increase requests sent by all receivers / groups
   std::uint64_t packets_sent = 0;     // by every node, as the simulator counted
   std::vector<std::string> violations;
