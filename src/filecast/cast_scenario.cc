@@ -17,6 +17,8 @@ constexpr NodeId kSender = 0;
 constexpr std::size_t kMaxReported = 10;
 constexpr Duration kStep = std::chrono::milliseconds(50);
 constexpr Duration kRestartDelay = std::chrono::milliseconds(50);
+constexpr Duration kCrashPoll = std::chrono::milliseconds(1);
+constexpr std::size_t kTamperTail = 64;  // bytes at the end of a block packet: its payload
 
 class MemorySource final : public ContentSource {
  public:
@@ -49,8 +51,10 @@ class MemorySink final : public ContentSink {
   std::map<std::uint64_t, std::vector<std::uint8_t>> groups_;
 };
 
-// The sender with an adversary beside it: some of its multicasts are
-// followed by a copy with one byte of the body flipped, as if forged.
+// The sender with an adversary beside it: some of its data and repair
+// multicasts are followed by a copy with one payload byte flipped. (Without
+// a key, an attacker who rewrites headers can stall receivers; the digests
+// only promise that nothing wrong is stored.)
 class Tampering final : public Machine {
  public:
   Tampering(std::unique_ptr<CastSender> inner, double chance, Rng rng)
@@ -72,9 +76,9 @@ class Tampering final : public Machine {
     for (Action& action : mine.take()) {
       auto* cast = std::get_if<MulticastAction>(&action);
       std::optional<MulticastAction> forged;
-      if (cast != nullptr && cast->bytes.size() > 12 && rng_.chance(chance_)) {
+      if (cast != nullptr && cast->bytes.size() > kTamperTail * 2 && rng_.chance(chance_)) {
         std::vector<std::uint8_t> bytes(cast->bytes.data(), cast->bytes.data() + cast->bytes.size());
-        bytes[12 + rng_.below(bytes.size() - 12)] ^= static_cast<std::uint8_t>(1 + rng_.below(255));
+        bytes[bytes.size() - 1 - rng_.below(kTamperTail)] ^= static_cast<std::uint8_t>(1 + rng_.below(255));
         forged = MulticastAction{cast->channel, Buffer(std::move(bytes))};
       }
       replay(std::move(action), out);
@@ -197,14 +201,26 @@ class Scenario {
                                           ReceiverOptions{.sender_silence = std::chrono::seconds(10)});
   }
 
-  void schedule_crash() {
-    const NodeId victim = 1;
-    const TimePoint when = TimePoint{} + sim_.rng().duration_between(transfer_time() / 4, transfer_time() * 3 / 4);
-    sim_.at(when, [this, victim] {
-      sim_.crash(victim);
-      sim_.annotate(fmt::format("crash receiver {}", victim));
+  // The victim crashes once it has stored a third of the groups (a moment
+  // later), so that its restart has something to resume from.
+  void schedule_crash() { watch_victim(TimePoint{} + kCrashPoll); }
+
+  void watch_victim(TimePoint when) {
+    sim_.at(when, [this, when] {
+      const NodeId victim = 1;
+      auto* m = sim_.machine<CastReceiver>(victim);
+      if (m == nullptr || m->outcome() != CastReceiver::Outcome::running) return;
+      if (m->stats().groups_done * 3 < std::max<std::uint64_t>(result_.groups, 1)) {
+        watch_victim(when + kCrashPoll);
+        return;
+      }
+      const TimePoint crash_at = when + sim_.rng().duration_between(Duration::zero(), kCrashPoll * 4);
+      sim_.at(crash_at, [this, victim] {
+        sim_.crash(victim);
+        sim_.annotate(fmt::format("crash receiver {}", victim));
+      });
+      sim_.at(crash_at + kRestartDelay, [this, victim] { sim_.restart(victim); });
     });
-    sim_.at(when + kRestartDelay, [this, victim] { sim_.restart(victim); });
   }
 
   CastSender& sender() { return sim_.machine<Tampering>(kSender)->sender(); }

@@ -3,7 +3,7 @@
 // into in-memory sinks, over a network with independent or bursty loss,
 // reordering and duplication; optionally one receiver crashes and resumes
 // from its sink, some receivers join late, datagrams are sealed, and the
-// sender's multicasts are shadowed by altered copies. Checks that every
+// sender's block multicasts are shadowed by altered copies. Checks that every
 // receiver ends with byte-exact files or a clear error, and never reports
 // done with wrong bytes. Used by the tests and `cohort-sim cast`.
 #pragma once
@@ -31,7 +31,7 @@ struct CastScenarioOptions {
   double burst_loss = 0;                     // > 0: Gilbert-Elliott bursts reaching about this average loss
   double reorder = 0;
   double duplicate = 0;
-  bool crash_restart = false;                // receiver 1 crashes mid-transfer and restarts, resuming
+  bool crash_restart = false;                // receiver 1 crashes a third of the way and restarts, resuming
   std::size_t late_joiners = 0;              // the last receivers start halfway through
   bool encrypt = false;
   double tamper = 0;                         // chance that a sender multicast is followed by an altered copy
