@@ -21,6 +21,8 @@ inline constexpr std::uint64_t kRepairLag = 2;
 // needs first, so that the request that covers most goes out first.
 inline constexpr Duration kRequestSpread = std::chrono::milliseconds(20);
 inline constexpr int kNeedSlots = 8;
+// Every wait starts with this much, for blocks that a round's end overtook.
+inline constexpr Duration kRequestSettle = std::chrono::milliseconds(4);
 // A round whose last packet was lost is taken as over this long after the
 // packets that should have followed it.
 inline constexpr Duration kRoundGrace = std::chrono::milliseconds(10);

@@ -394,7 +394,7 @@ struct CastReceiver::State {
     const int need = k() - group.have;
     const Duration slot = protocol::kRequestSpread / protocol::kNeedSlots;
     const auto rank = static_cast<Duration::rep>(std::max(0, protocol::kNeedSlots - need));
-    out.set_timer(kGroupTimerBase + g, rank * slot + rng.duration_between(Duration::zero(), slot));
+    out.set_timer(kGroupTimerBase + g, protocol::kRequestSettle + rank * slot + rng.duration_between(Duration::zero(), slot));
   }
 
   void wait_for_answer(std::uint64_t g, OpenGroup& group, Actions& out) {
