@@ -32,6 +32,16 @@ Status pwrite_full(int fd, std::span<const std::uint8_t> bytes, std::uint64_t of
   return ok_status();
 }
 
+Status write_all(int fd, std::span<const std::uint8_t> bytes, std::string_view what) {
+  while (!bytes.empty()) {
+    ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Error::from_errno(errno, std::string("writing ") + std::string(what));
+    bytes = bytes.subspan(static_cast<std::size_t>(n));
+  }
+  return ok_status();
+}
+
 std::vector<EntryGroups> groups_by_entry(const Layout& layout, std::size_t entries) {
   std::vector<EntryGroups> out(entries);
   for (std::uint64_t g = layout.group_count(); g-- > 0;) {
@@ -68,7 +78,7 @@ Result<UniqueFd> open_dir_step(int parent, const std::string& name, bool create)
   constexpr int kFlags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
   int fd = ::openat(parent, name.c_str(), kFlags);
   if (fd < 0 && errno == ENOENT && create) {
-    if (::mkdirat(parent, name.c_str(), 0700) != 0 && errno != EEXIST) {
+    if (::mkdirat(parent, name.c_str(), 0755) != 0 && errno != EEXIST) {
       return Error::from_errno(errno, "creating directory " + name);
     }
     fd = ::openat(parent, name.c_str(), kFlags);

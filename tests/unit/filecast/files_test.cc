@@ -14,6 +14,7 @@
 #include <iterator>
 
 #include "cohort/core/rng.h"
+#include "sidecar.h"
 
 namespace cohort::filecast {
 namespace {
@@ -364,6 +365,18 @@ TEST_F(FilesTest, AFileAlreadyInPlaceIsAdopted) {
   expect_copied(p);
 }
 
+TEST_F(FilesTest, ADifferentFileInPlaceIsReplaced) {
+  write_file(src_ / "a", random_bytes(2 * kGroup, 71));
+  Prepared p = prepare({(src_ / "a").string()});
+  write_file(dest_ / "a", random_bytes(2 * kGroup, 72));  // same size, other bytes
+  std::unique_ptr<FileSink> sink = open_sink(p);
+  ASSERT_TRUE(sink);
+  EXPECT_FALSE(sink->has_group(0));
+  deliver(p, *sink, {0, 1});
+  ASSERT_TRUE(sink->finish());
+  expect_copied(p);
+}
+
 TEST_F(FilesTest, AShaMismatchLeavesNoFinalFile) {
   write_file(src_ / "a", random_bytes(3 * kGroup, 80));
   Prepared p = prepare({(src_ / "a").string()});
@@ -390,6 +403,42 @@ TEST_F(FilesTest, SinkRefusesWrongGroupsAndSizes) {
   EXPECT_EQ(sink->write_group(2, Bytes(1)).error().code(), Errc::invalid_argument);
   EXPECT_EQ(sink->write_group(1, Bytes(2)).error().code(), Errc::invalid_argument);
   EXPECT_FALSE(sink->has_group(2));
+}
+
+// --- the sidecar's format ---------------------------------------------------------
+
+TEST(SidecarTest, DecodesWhatItEncodesAndDropsATornRecord) {
+  SidecarKey key{.sha256 = {1, 2, 3}, .size = 1234, .block_size = 100, .k = 4};
+  Bytes bytes = encode_sidecar_header(key);
+  for (std::uint64_t g : {3u, 0u, 3u}) {
+    Bytes r = encode_sidecar_record(g);
+    bytes.insert(bytes.end(), r.begin(), r.end());
+  }
+  bytes.insert(bytes.end(), {9, 9, 9});  // a record cut short by a crash
+  Result<Sidecar> s = decode_sidecar(bytes, 4);
+  ASSERT_TRUE(s) << s.error().to_string();
+  EXPECT_EQ(s->key, key);
+  EXPECT_EQ(s->groups, (std::vector<std::uint64_t>{3, 0, 3}));
+  EXPECT_EQ(decode_sidecar(bytes, 2).error().code(), Errc::too_large);
+}
+
+TEST(SidecarTest, RefusesWhatIsNotASidecar) {
+  Bytes bytes = encode_sidecar_header({});
+  EXPECT_EQ(decode_sidecar(ByteView(bytes).first(kSidecarHeaderSize - 1), 1).error().code(), Errc::truncated);
+  bytes[0] ^= 1;
+  EXPECT_EQ(decode_sidecar(bytes, 1).error().code(), Errc::malformed);
+  bytes[0] ^= 1;
+  bytes[8] = 2;  // version
+  EXPECT_EQ(decode_sidecar(bytes, 1).error().code(), Errc::malformed);
+}
+
+TEST(SidecarTest, LongNamesGetShortTemporaryNames) {
+  EXPECT_EQ(part_name("a"), ".a.cohort-part");
+  EXPECT_EQ(state_name("a"), ".a.cohort-state");
+  std::string long_name(250, 'x');
+  EXPECT_LE(part_name(long_name).size(), 255u);
+  EXPECT_LE(state_name(long_name).size(), 255u);
+  EXPECT_NE(part_name(long_name), part_name(std::string(250, 'y')));
 }
 
 // --- paths that try to leave dest ---------------------------------------------------
