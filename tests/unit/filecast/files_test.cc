@@ -272,6 +272,19 @@ TEST_F(FilesTest, RoundTripInRandomOrder) {
   }
 }
 
+// More files than the sink keeps open, their groups interleaved: part files
+// are closed and reopened on the way.
+TEST_F(FilesTest, ManyFilesInterleaved) {
+  for (std::uint64_t i = 0; i < 40; ++i) write_file(src_ / "many" / std::to_string(i), random_bytes(kGroup * 2 + 9, 200 + i));
+  Prepared p = prepare({(src_ / "many").string()});
+  std::unique_ptr<FileSink> sink = open_sink(p);
+  ASSERT_TRUE(sink);
+  deliver(p, *sink, shuffled_groups(p, 7));
+  ASSERT_TRUE(sink->finish());
+  expect_copied(p);
+  EXPECT_TRUE(leftovers().empty());
+}
+
 TEST_F(FilesTest, EdgeSizesZeroOneAndExactlyKBlocks) {
   write_file(src_ / "zero", {});
   write_file(src_ / "one", {42});
