@@ -14,6 +14,7 @@
 #include <iterator>
 
 #include "cohort/core/rng.h"
+#include "cohort/filecast/digest.h"
 #include "sidecar.h"
 
 namespace cohort::filecast {
@@ -220,6 +221,21 @@ TEST_F(FilesTest, DigestsEqualAPlainSha256) {
     Sha256 full = plain_sha256(file.data() + x.offset, x.bytes);
     EXPECT_TRUE(std::equal(p.info.group_digests[g].begin(), p.info.group_digests[g].end(), full.begin()))
         << "group " << g;
+    // What the receiver machine checks each group against.
+    EXPECT_EQ(p.info.group_digests[g], group_digest(std::span(file).subspan(x.offset, x.bytes))) << "group " << g;
+  }
+}
+
+// Larger than one of digest_content's 4 MiB reads: group offsets are taken
+// across read boundaries.
+TEST_F(FilesTest, DigestsOfAFileSpanningManyReads) {
+  Bytes bytes = random_bytes((9u << 20) + 123, 11);
+  write_file(src_ / "big", bytes);
+  Prepared p = prepare({(src_ / "big").string()});
+  EXPECT_EQ(p.info.entries[0].sha256, plain_sha256(bytes.data(), bytes.size()));
+  for (std::uint64_t g = 0; g < p.layout.group_count(); ++g) {
+    const GroupExtent& x = p.layout.group(g);
+    ASSERT_EQ(p.info.group_digests[g], group_digest(std::span(bytes).subspan(x.offset, x.bytes))) << "group " << g;
   }
 }
 
