@@ -131,7 +131,8 @@ class Collector {
 }  // namespace
 
 Result<LocalContent> collect_entries(const std::vector<std::string>& args) {
-  if (args.empty()) return Error(Errc::invalid_argument, "no files to cast: name at least one file or directory");
+  if (args.empty())
+    return Error(Errc::invalid_argument, "no files to cast: name at least one file or directory");
   Collector collector;
   for (const std::string& arg : args) {
     if (Status s = collector.add_argument(arg); !s) return s.error();

@@ -34,7 +34,8 @@ struct Chunk {
 
 class GroupWorker {
  public:
-  GroupWorker(const Layout& layout, Sha256Hasher hasher, std::size_t buffer_bytes, std::vector<GroupDigest>& out)
+  GroupWorker(const Layout& layout, Sha256Hasher hasher, std::size_t buffer_bytes,
+              std::vector<GroupDigest>& out)
       : layout_(layout), hasher_(std::move(hasher)), out_(out) {
     for (std::size_t i = 0; i < kBuffers; ++i) {
       buffers_.emplace_back(buffer_bytes);
@@ -155,12 +156,14 @@ Result<std::vector<GroupDigest>> digest_content(LocalContent& content, const Ses
   if (!file || !group) return Error(Errc::internal, "SHA-256 through OpenSSL is unavailable");
   const std::size_t group_bytes = std::size_t{params.block_size} * params.k;
   std::vector<GroupDigest> out(layout->group_count());
-  GroupWorker worker(*layout, std::move(*group), std::max(group_bytes, kReadChunk / group_bytes * group_bytes), out);
+  GroupWorker worker(*layout, std::move(*group),
+                     std::max(group_bytes, kReadChunk / group_bytes * group_bytes), out);
   std::vector<EntryGroups> groups = groups_by_entry(*layout, content.entries.size());
   for (std::size_t i = 0; i < content.entries.size(); ++i) {
     CastEntry& entry = content.entries[i];
     if (entry.kind != CastEntry::Kind::file) continue;
-    if (Status s = digest_file(content.local_paths[i], entry, *layout, groups[i], *file, worker); !s) return s.error();
+    if (Status s = digest_file(content.local_paths[i], entry, *layout, groups[i], *file, worker); !s)
+      return s.error();
   }
   if (Status s = worker.finish(); !s) return s.error();
   return out;

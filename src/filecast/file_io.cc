@@ -85,8 +85,9 @@ Result<UniqueFd> open_dir_step(int parent, const std::string& name, bool create)
   }
   if (fd >= 0) return UniqueFd(fd);
   if (errno == ELOOP || errno == ENOTDIR) {
-    return Error(Errc::invalid_argument,
-                 name + " is a symbolic link or not a directory; filecast writes only through real directories");
+    return Error(
+        Errc::invalid_argument,
+        name + " is a symbolic link or not a directory; filecast writes only through real directories");
   }
   return Error::from_errno(errno, "opening directory " + name);
 }

@@ -28,19 +28,22 @@ Status FileSink::State::prepare() {
   for (std::uint32_t e = 0; e < info.entries.size(); ++e) {
     Result<std::vector<std::string>> parts = split_relative_path(path(e));
     if (!parts) return parts.error();
-    if (!paths.insert(path(e)).second) return Error(Errc::invalid_argument, path(e) + ": listed twice in the session");
+    if (!paths.insert(path(e)).second)
+      return Error(Errc::invalid_argument, path(e) + ": listed twice in the session");
     entries[e].name = parts->back();
     parts->pop_back();
     entries[e].dir = std::move(*parts);
   }
   for (std::uint64_t g = 0; g < layout.group_count(); ++g) {
-    if (layout.group(g).entry >= info.entries.size()) return Error(Errc::invalid_argument, "the layout is not this session's");
+    if (layout.group(g).entry >= info.entries.size())
+      return Error(Errc::invalid_argument, "the layout is not this session's");
   }
   std::vector<EntryGroups> groups = groups_by_entry(layout, info.entries.size());
   for (std::uint32_t e = 0; e < info.entries.size(); ++e) {
     const CastEntry& entry = info.entries[e];
     const std::uint64_t group_bytes = std::uint64_t{info.params.block_size} * info.params.k;
-    const std::uint64_t expected = entry.kind == CastEntry::Kind::file ? (entry.size + group_bytes - 1) / group_bytes : 0;
+    const std::uint64_t expected =
+        entry.kind == CastEntry::Kind::file ? (entry.size + group_bytes - 1) / group_bytes : 0;
     if (groups[e].count != expected) return Error(Errc::invalid_argument, "the layout is not this session's");
     entries[e].groups = groups[e];
     entries[e].held.assign(expected, false);
@@ -56,8 +59,8 @@ Status FileSink::State::prepare() {
 
 Status FileSink::State::prepare_entry(std::uint32_t e) {
   EntryState& st = entries[e];
-  std::vector<std::string> full = st.dir;
   if (info.entries[e].kind == CastEntry::Kind::directory) {
+    std::vector<std::string> full = st.dir;
     full.push_back(st.name);
     Result<UniqueFd> dir = open_dir_below(root.get(), full, true);
     return dir ? ok_status() : Status(dir.error());
@@ -67,9 +70,8 @@ Status FileSink::State::prepare_entry(std::uint32_t e) {
   bool adopted = false;
   if (Status s = adopt_final(e, dir->get(), adopted); !s || adopted) return s;
   if (Status s = resume(e, std::move(*dir)); !s) return s;
-  return st.groups.count == 0 ? complete(e) : ok_status();
+  return st.groups.count == 0 && !st.done ? complete(e) : ok_status();
 }
-
 
 Status FileSink::State::check_in_place(std::uint32_t e) {
   Result<UniqueFd> dir = open_dir_below(root.get(), entries[e].dir, false);

@@ -42,7 +42,8 @@ void Sha256Hasher::update(ByteView bytes) {
 Result<Sha256> Sha256Hasher::finish() {
   Sha256 digest{};
   unsigned int length = 0;
-  bool ok = !failed_ && EVP_DigestFinal_ex(ctx_.get(), digest.data(), &length) == 1 && length == digest.size();
+  bool ok =
+      !failed_ && EVP_DigestFinal_ex(ctx_.get(), digest.data(), &length) == 1 && length == digest.size();
   Status restarted = restart();
   if (!ok) return Error(Errc::internal, "SHA-256 through OpenSSL failed");
   if (!restarted) return restarted.error();

@@ -57,7 +57,8 @@ Result<Sidecar> decode_sidecar(ByteView bytes, std::size_t max_records) {
   ByteReader r(bytes);
   ByteView magic = r.bytes(kMagic.size());
   std::uint8_t version = r.u8();
-  if (!r.failed() && !std::ranges::equal(magic, as_bytes(kMagic))) r.fail(Errc::malformed, "not a filecast state file");
+  if (!r.failed() && !std::ranges::equal(magic, as_bytes(kMagic)))
+    r.fail(Errc::malformed, "not a filecast state file");
   if (!r.failed() && version != kVersion) r.fail(Errc::malformed, "filecast state file of another version");
   Sidecar out;
   ByteView sha = r.bytes(out.key.sha256.size());
@@ -67,7 +68,8 @@ Result<Sidecar> decode_sidecar(ByteView bytes, std::size_t max_records) {
   out.key.k = r.u16();
   if (Status s = r.finish(false); !s) return s.error();
   std::size_t records = r.remaining() / kSidecarRecordSize;  // a torn last record is dropped
-  if (records > max_records) return Error(Errc::too_large, "filecast state file has more records than groups");
+  if (records > max_records)
+    return Error(Errc::too_large, "filecast state file has more records than groups");
   out.groups.reserve(records);
   for (std::size_t i = 0; i < records; ++i) out.groups.push_back(r.u64());
   return out;

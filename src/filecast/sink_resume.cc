@@ -12,7 +12,8 @@
 namespace cohort::filecast {
 namespace {
 
-Result<Sha256> hash_file(int fd, std::uint64_t size, std::vector<std::uint8_t>& buffer, const std::string& what) {
+Result<Sha256> hash_file(int fd, std::uint64_t size, std::vector<std::uint8_t>& buffer,
+                         const std::string& what) {
   Result<Sha256Hasher> hasher = Sha256Hasher::create();
   if (!hasher) return hasher.error();
   for (std::uint64_t offset = 0; offset < size;) {
@@ -33,7 +34,8 @@ bool sole_regular_file(int fd) {
 // The sidecar's claims, if it is one for this content.
 std::optional<Sidecar> read_sidecar(int fd, const SidecarKey& key, std::uint64_t groups) {
   struct stat sb {};
-  if (::fstat(fd, &sb) != 0 || static_cast<std::uint64_t>(sb.st_size) > kSidecarHeaderSize + kSidecarRecordSize * groups) {
+  if (::fstat(fd, &sb) != 0 ||
+      static_cast<std::uint64_t>(sb.st_size) > kSidecarHeaderSize + kSidecarRecordSize * groups) {
     return std::nullopt;
   }
   std::vector<std::uint8_t> bytes(static_cast<std::size_t>(sb.st_size));
@@ -91,7 +93,8 @@ Status FileSink::State::resume(std::uint32_t e, UniqueFd dir) {
 
 // Keeps the claimed groups whose bytes match their digests, hashing the
 // in-order prefix on the way, and rewrites the sidecar with just those.
-Status FileSink::State::verify_claims(std::uint32_t e, OpenFile& file, const std::vector<std::uint64_t>& claims) {
+Status FileSink::State::verify_claims(std::uint32_t e, OpenFile& file,
+                                      const std::vector<std::uint64_t>& claims) {
   EntryState& st = entries[e];
   Result<Sha256Hasher> file_hasher = Sha256Hasher::create();
   Result<Sha256Hasher> group_hasher = Sha256Hasher::create();

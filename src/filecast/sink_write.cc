@@ -22,13 +22,15 @@ Result<OpenFile*> FileSink::State::open_file(std::uint32_t e) {
   OpenFile file{e, std::move(*dir), UniqueFd(), UniqueFd()};
   file.part = UniqueFd(::openat(file.dir.get(), part_name(st.name).c_str(), kTempFlags | O_CREAT, 0600));
   if (file.part.get() < 0) return Error::from_errno(errno, "creating the part file");
-  file.state = UniqueFd(::openat(file.dir.get(), state_name(st.name).c_str(), kTempFlags | O_CREAT | O_APPEND, 0600));
+  file.state =
+      UniqueFd(::openat(file.dir.get(), state_name(st.name).c_str(), kTempFlags | O_CREAT | O_APPEND, 0600));
   struct stat sb {};
   if (file.state.get() < 0 || ::fstat(file.state.get(), &sb) != 0) {
     return Error::from_errno(errno, "creating the state file");
   }
   if (sb.st_size == 0) {
-    if (Status s = write_all(file.state.get(), encode_sidecar_header(key(e)), "the state file"); !s) return s.error();
+    if (Status s = write_all(file.state.get(), encode_sidecar_header(key(e)), "the state file"); !s)
+      return s.error();
   }
   return &keep_open(std::move(file));
 }
@@ -45,11 +47,13 @@ Status FileSink::State::store(std::uint64_t group, ByteView bytes) {
   EntryState& st = entries[extent.entry];
   const std::uint64_t local = group - st.groups.first;
   if (st.held[local]) return ok_status();
-  if (bytes.size() != extent.bytes) return Error(Errc::invalid_argument, "group bytes are not the group's size");
+  if (bytes.size() != extent.bytes)
+    return Error(Errc::invalid_argument, "group bytes are not the group's size");
   Result<OpenFile*> file = open_file(extent.entry);
   if (!file) return file.error();
   if (Status s = pwrite_full((*file)->part.get(), bytes, extent.offset, "the part file"); !s) return s;
-  if (Status s = write_all((*file)->state.get(), encode_sidecar_record(local), "the state file"); !s) return s;
+  if (Status s = write_all((*file)->state.get(), encode_sidecar_record(local), "the state file"); !s)
+    return s;
   st.held[local] = true;
   ++st.held_count;
   progress.bytes_stored += extent.bytes;
@@ -59,7 +63,8 @@ Status FileSink::State::store(std::uint64_t group, ByteView bytes) {
 
 // Feeds the hasher every held group from where it stopped, taking `fresh`
 // from memory and earlier out-of-order groups back from the part file.
-Status FileSink::State::advance_hash(std::uint32_t e, OpenFile& file, std::uint64_t fresh, ByteView fresh_bytes) {
+Status FileSink::State::advance_hash(std::uint32_t e, OpenFile& file, std::uint64_t fresh,
+                                     ByteView fresh_bytes) {
   EntryState& st = entries[e];
   if (!st.hasher) {
     Result<Sha256Hasher> hasher = Sha256Hasher::create();
@@ -94,8 +99,9 @@ Status FileSink::State::complete(std::uint32_t e) {
     Status removed = discard(e, file.dir.get());
     close_file(e);
     if (!removed) return removed;
-    return Error(Errc::malformed, "the received file's SHA-256 differs from the session's, so it was removed; "
-                                  "cast it again (did it change on the sender?)");
+    return Error(Errc::malformed,
+                 "the received file's SHA-256 differs from the session's, so it was removed; "
+                 "cast it again (did it change on the sender?)");
   }
   if (::fchmod(file.part.get(), entry.mode & 0777) != 0) return Error::from_errno(errno, "setting the mode");
   if (options.fsync && ::fsync(file.part.get()) != 0) return Error::from_errno(errno, "syncing the file");

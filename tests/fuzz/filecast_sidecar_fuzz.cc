@@ -17,6 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::vector<std::uint8_t> record = encode_sidecar_record(g);
     again.insert(again.end(), record.begin(), record.end());
   }
-  if (size - again.size() >= kSidecarRecordSize || std::memcmp(again.data(), data, again.size()) != 0) std::abort();
+  if (size - again.size() >= kSidecarRecordSize || std::memcmp(again.data(), data, again.size()) != 0)
+    std::abort();
   return 0;
 }

@@ -22,8 +22,8 @@ namespace cohort::filecast {
 
 // What `cohort cast FILE...` sends, and where each entry's bytes are here.
 struct LocalContent {
-  std::vector<CastEntry> entries;         // directories before their contents
-  std::vector<std::string> local_paths;   // one per entry, as given/found here
+  std::vector<CastEntry> entries;        // directories before their contents
+  std::vector<std::string> local_paths;  // one per entry, as given/found here
   // Things inside directory trees that a cast does not carry (symlinks,
   // sockets, devices, fifos), one "path: why" line each, for a warning.
   std::vector<std::string> skipped;

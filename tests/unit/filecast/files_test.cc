@@ -42,8 +42,8 @@ Sha256 plain_sha256(const std::uint8_t* data, std::size_t n) {
 
 void write_file(const fs::path& path, const Bytes& bytes, fs::perms mode = fs::perms(0644)) {
   fs::create_directories(path.parent_path());
-  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()),
-                                              static_cast<std::streamsize>(bytes.size()));
+  std::ofstream(path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
   fs::permissions(path, mode);
 }
 
@@ -77,7 +77,8 @@ class FilesTest : public ::testing::Test {
     EXPECT_TRUE(content) << content.error().to_string();
     Result<std::vector<GroupDigest>> digests = digest_content(*content, params);
     EXPECT_TRUE(digests) << digests.error().to_string();
-    SessionInfo info{.session_id = 7, .params = params, .entries = content->entries, .group_digests = *digests};
+    SessionInfo info{
+        .session_id = 7, .params = params, .entries = content->entries, .group_digests = *digests};
     Result<Layout> layout = Layout::create(info.entries, params);
     EXPECT_TRUE(layout);
     return Prepared{std::move(*content), std::move(info), std::move(*layout)};
@@ -136,7 +137,8 @@ class FilesTest : public ::testing::Test {
   std::vector<std::string> leftovers() const {
     std::vector<std::string> out;
     for (const auto& e : fs::recursive_directory_iterator(dest_)) {
-      if (e.path().filename().string().find(".cohort-") != std::string::npos) out.push_back(e.path().string());
+      if (e.path().filename().string().find(".cohort-") != std::string::npos)
+        out.push_back(e.path().string());
     }
     return out;
   }
@@ -222,7 +224,8 @@ TEST_F(FilesTest, DigestsEqualAPlainSha256) {
     EXPECT_TRUE(std::equal(p.info.group_digests[g].begin(), p.info.group_digests[g].end(), full.begin()))
         << "group " << g;
     // What the receiver machine checks each group against.
-    EXPECT_EQ(p.info.group_digests[g], group_digest(std::span(file).subspan(x.offset, x.bytes))) << "group " << g;
+    EXPECT_EQ(p.info.group_digests[g], group_digest(std::span(file).subspan(x.offset, x.bytes)))
+        << "group " << g;
   }
 }
 
@@ -235,7 +238,8 @@ TEST_F(FilesTest, DigestsOfAFileSpanningManyReads) {
   EXPECT_EQ(p.info.entries[0].sha256, plain_sha256(bytes.data(), bytes.size()));
   for (std::uint64_t g = 0; g < p.layout.group_count(); ++g) {
     const GroupExtent& x = p.layout.group(g);
-    ASSERT_EQ(p.info.group_digests[g], group_digest(std::span(bytes).subspan(x.offset, x.bytes))) << "group " << g;
+    ASSERT_EQ(p.info.group_digests[g], group_digest(std::span(bytes).subspan(x.offset, x.bytes)))
+        << "group " << g;
   }
 }
 
@@ -291,7 +295,8 @@ TEST_F(FilesTest, RoundTripInRandomOrder) {
 // More files than the sink keeps open, their groups interleaved: part files
 // are closed and reopened on the way.
 TEST_F(FilesTest, ManyFilesInterleaved) {
-  for (std::uint64_t i = 0; i < 40; ++i) write_file(src_ / "many" / std::to_string(i), random_bytes(kGroup * 2 + 9, 200 + i));
+  for (std::uint64_t i = 0; i < 40; ++i)
+    write_file(src_ / "many" / std::to_string(i), random_bytes(kGroup * 2 + 9, 200 + i));
   Prepared p = prepare({(src_ / "many").string()});
   std::unique_ptr<FileSink> sink = open_sink(p);
   ASSERT_TRUE(sink);
