@@ -1,0 +1,124 @@
+// filecast's file layer: everything a cast touches on disk. The sender side
+// turns FILE... arguments into session entries, hashes them in one read pass
+// and serves groups from the files; the receiver side writes each file under
+// a temporary name beside its final one, with a sidecar that lets the next
+// session of the same content resume, verifies the whole file's SHA-256 and
+// only then renames it into place (docs/filecast-files.md). The machines
+// call FileSource/FileSink synchronously from one thread; neither is
+// thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "cohort/core/error.h"
+#include "cohort/filecast/content.h"
+#include "cohort/filecast/session.h"
+
+namespace cohort::filecast {
+
+// What `cohort cast FILE...` sends, and where each entry's bytes are here.
+struct LocalContent {
+  std::vector<CastEntry> entries;        // directories before their contents
+  std::vector<std::string> local_paths;  // one per entry, as given/found here
+  // Things inside directory trees that a cast does not carry (symlinks,
+  // sockets, devices, fifos), one "path: why" line each, for a warning.
+  std::vector<std::string> skipped;
+};
+
+// FILE... arguments placed as `cp -r ARGS DEST` places them: a file `a/b.txt`
+// becomes `b.txt`, a directory `d` becomes `d` and `d/...`. Modes keep the
+// permission bits (0777) only. An argument that is a symlink is followed (it
+// names what the user meant); symlinks, sockets, devices and fifos found
+// inside a tree are left out and listed in `skipped`; an argument that is
+// none of file/directory is refused. Sizes are from stat; the SHA-256s are
+// filled by digest_content(). Errors: not_found (missing argument),
+// permission_denied (unreadable file or directory), invalid_argument (a
+// special file as an argument, two arguments with the same destination name,
+// no arguments), io.
+Result<LocalContent> collect_entries(const std::vector<std::string>& args);
+
+// Reads every file once: fills each file entry's sha256 and returns the
+// group digests (first 16 bytes of SHA-256 of each group's real bytes) in
+// Layout order, ready for SessionInfo. Errors: invalid_argument (bad
+// params), io (a file unreadable, or changed size since collect_entries).
+Result<std::vector<GroupDigest>> digest_content(LocalContent& content, const SessionParams& params);
+
+// Serves groups by pread from the local files. A file that changed since
+// digest_content() is not detected here: receivers reject its groups.
+class FileSource final : public ContentSource {
+ public:
+  // REQUIRES: `layout` was made from `content.entries`.
+  FileSource(const LocalContent& content, const Layout& layout);
+  ~FileSource() override;
+  FileSource(const FileSource&) = delete;
+  FileSource& operator=(const FileSource&) = delete;
+
+  // Errors: invalid_argument (no such group, `out` not the group's size),
+  // io (open/read failed, or the file is now shorter).
+  Status read_group(std::uint64_t group, std::span<std::uint8_t> out) override;
+
+ private:
+  struct State;
+  std::unique_ptr<State> s_;
+};
+
+struct SinkOptions {
+  // fsync each file before its rename and the directory after it. Off by
+  // default: a crash can then lose recent groups, but never carries a wrong
+  // file under a final name, since resume re-verifies every group.
+  bool fsync = false;
+};
+
+struct SinkProgress {
+  std::uint64_t files_done = 0;
+  std::uint64_t files_total = 0;
+  std::uint64_t bytes_stored = 0;  // verified or written this session, of bytes_total
+  std::uint64_t bytes_total = 0;
+};
+
+// Writes a session's entries under `dest`. Each file is written as
+// `.NAME.cohort-part` in its final directory with `.NAME.cohort-state`
+// beside it (the groups stored, bound to the file's SHA-256, size, block
+// size and K); once every group is stored and the whole file's SHA-256
+// matches, it gets its mode and is renamed to NAME. Nothing half-written
+// ever carries a final name.
+class FileSink final : public ContentSink {
+ public:
+  // Creates `dest` if missing (its parent must exist), the directories and
+  // the 0-byte files; resumes every file whose part file and sidecar match
+  // its content (each claimed group re-hashed against the session's digest;
+  // a mismatching one is dropped), and takes a file already in place with
+  // the right SHA-256 as done. Every path is re-checked (no "..", no
+  // absolute path, no symlink in dest's tree followed). Errors:
+  // invalid_argument (unsafe path, layout not of this session), not_found
+  // (dest's parent missing), permission_denied, io (e.g. a directory where
+  // a file must go).
+  static Result<std::unique_ptr<FileSink>> open(const std::string& dest, const SessionInfo& info,
+                                                const Layout& layout, SinkOptions options = {});
+  ~FileSink() override;
+  FileSink(const FileSink&) = delete;
+  FileSink& operator=(const FileSink&) = delete;
+
+  bool has_group(std::uint64_t group) const override;
+  // Stores a group (again is a no-op); completes its file when it was the
+  // last one. Errors: invalid_argument (no such group, wrong size), io,
+  // malformed (the finished file's SHA-256 differs from the session's: its
+  // part file and sidecar are removed and its groups must come again).
+  Status write_group(std::uint64_t group, std::span<const std::uint8_t> bytes) override;
+
+  // Every entry is in place; gives directories their modes. Errors:
+  // not_found (files still incomplete), io.
+  Status finish();
+  SinkProgress progress() const;
+
+ private:
+  struct State;
+  explicit FileSink(std::unique_ptr<State> s);
+  std::unique_ptr<State> s_;
+};
+
+}  // namespace cohort::filecast
