@@ -1,0 +1,124 @@
+// FileSink taking over what an earlier session left: a file already in
+// place, or a part file whose sidecar names this content.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <set>
+
+#include "sink_state.h"
+
+namespace cohort::filecast {
+namespace {
+
+Result<Sha256> hash_file(int fd, std::uint64_t size, std::vector<std::uint8_t>& buffer, const std::string& what) {
+  Result<Sha256Hasher> hasher = Sha256Hasher::create();
+  if (!hasher) return hasher.error();
+  for (std::uint64_t offset = 0; offset < size;) {
+    std::span<std::uint8_t> chunk(buffer.data(), std::min<std::uint64_t>(buffer.size(), size - offset));
+    if (Status s = pread_full(fd, chunk, offset, what); !s) return s.error();
+    hasher->update(chunk);
+    offset += chunk.size();
+  }
+  return hasher->finish();
+}
+
+// A part file or sidecar someone hard-linked elsewhere is not written to.
+bool sole_regular_file(int fd) {
+  struct stat sb {};
+  return fd >= 0 && ::fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_nlink == 1;
+}
+
+// The sidecar's claims, if it is one for this content.
+std::optional<Sidecar> read_sidecar(int fd, const SidecarKey& key, std::uint64_t groups) {
+  struct stat sb {};
+  if (::fstat(fd, &sb) != 0 || static_cast<std::uint64_t>(sb.st_size) > kSidecarHeaderSize + kSidecarRecordSize * groups) {
+    return std::nullopt;
+  }
+  std::vector<std::uint8_t> bytes(static_cast<std::size_t>(sb.st_size));
+  if (!pread_full(fd, bytes, 0, "the state file")) return std::nullopt;
+  Result<Sidecar> decoded = decode_sidecar(bytes, groups);
+  if (!decoded || decoded->key != key) return std::nullopt;
+  return std::move(*decoded);
+}
+
+}  // namespace
+
+// A file already at its final name with the session's content is done. One
+// with other links is left alone: its mode is not ours to change.
+Status FileSink::State::adopt_final(std::uint32_t e, int dir, bool& adopted) {
+  EntryState& st = entries[e];
+  const CastEntry& entry = info.entries[e];
+  struct stat sb {};
+  if (::fstatat(dir, st.name.c_str(), &sb, AT_SYMLINK_NOFOLLOW) != 0) {
+    return errno == ENOENT ? ok_status() : Status(Error::from_errno(errno, "checking the existing file"));
+  }
+  if (S_ISDIR(sb.st_mode)) return Error(Errc::io, "a directory is in the way of this file; remove it");
+  if (!S_ISREG(sb.st_mode) || sb.st_nlink != 1 || static_cast<std::uint64_t>(sb.st_size) != entry.size) {
+    return ok_status();
+  }
+  UniqueFd fd(::openat(dir, st.name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  if (fd.get() < 0) return Error::from_errno(errno, "opening the existing file");
+  Result<Sha256> digest = hash_file(fd.get(), entry.size, scratch, path(e));
+  if (!digest) return digest.error();
+  if (*digest != entry.sha256) return ok_status();
+  if (::fchmod(fd.get(), entry.mode & 0777) != 0) return Error::from_errno(errno, "setting the mode");
+  adopted = st.done = true;
+  st.held.assign(st.groups.count, true);
+  st.held_count = st.groups.count;
+  ++progress.files_done;
+  progress.bytes_stored += entry.size;
+  return ok_status();
+}
+
+// Takes over a part file whose sidecar names this content; anything else
+// left there is removed.
+Status FileSink::State::resume(std::uint32_t e, UniqueFd dir) {
+  const EntryState& st = entries[e];
+  OpenFile file{e, std::move(dir), UniqueFd(), UniqueFd()};
+  file.part = UniqueFd(::openat(file.dir.get(), part_name(st.name).c_str(), kTempFlags));
+  file.state = UniqueFd(::openat(file.dir.get(), state_name(st.name).c_str(), kTempFlags | O_APPEND));
+  std::optional<Sidecar> sidecar;
+  if (sole_regular_file(file.part.get()) && sole_regular_file(file.state.get())) {
+    sidecar = read_sidecar(file.state.get(), key(e), st.groups.count);
+  }
+  if (!sidecar) return discard(e, file.dir.get());
+  if (Status s = verify_claims(e, file, sidecar->groups); !s) return s;
+  keep_open(std::move(file));
+  return st.held_count == st.groups.count ? complete(e) : ok_status();
+}
+
+// Keeps the claimed groups whose bytes match their digests, hashing the
+// in-order prefix on the way, and rewrites the sidecar with just those.
+Status FileSink::State::verify_claims(std::uint32_t e, OpenFile& file, const std::vector<std::uint64_t>& claims) {
+  EntryState& st = entries[e];
+  Result<Sha256Hasher> file_hasher = Sha256Hasher::create();
+  Result<Sha256Hasher> group_hasher = Sha256Hasher::create();
+  if (!file_hasher || !group_hasher) return Error(Errc::internal, "SHA-256 through OpenSSL is unavailable");
+  st.hasher = std::move(*file_hasher);
+  std::vector<std::uint8_t> records = encode_sidecar_header(key(e));
+  for (std::uint64_t local : std::set<std::uint64_t>(claims.begin(), claims.end())) {
+    if (local >= st.groups.count) continue;
+    const std::uint64_t group = st.groups.first + local;
+    const GroupExtent& extent = layout.group(group);
+    std::span<std::uint8_t> bytes(scratch.data(), extent.bytes);
+    if (!pread_full(file.part.get(), bytes, extent.offset, "the part file")) continue;
+    group_hasher->update(bytes);
+    Result<Sha256> digest = group_hasher->finish();
+    if (!digest || group_digest_of(*digest) != info.group_digests[group]) continue;
+    st.held[local] = true;
+    ++st.held_count;
+    progress.bytes_stored += extent.bytes;
+    std::vector<std::uint8_t> record = encode_sidecar_record(local);
+    records.insert(records.end(), record.begin(), record.end());
+    if (local == st.hashed) {
+      st.hasher->update(bytes);
+      ++st.hashed;
+    }
+  }
+  if (::ftruncate(file.state.get(), 0) != 0) return Error::from_errno(errno, "rewriting the state file");
+  return write_all(file.state.get(), records, "the state file");
+}
+
+}  // namespace cohort::filecast

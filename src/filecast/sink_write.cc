@@ -1,0 +1,135 @@
+// FileSink storing groups: part file and sidecar record, the whole-file
+// SHA-256 fed in order, and the verified rename.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "sink_state.h"
+
+namespace cohort::filecast {
+
+Result<OpenFile*> FileSink::State::open_file(std::uint32_t e) {
+  auto it = std::find_if(open.begin(), open.end(), [&](const OpenFile& f) { return f.entry == e; });
+  if (it != open.end()) {
+    std::rotate(it, it + 1, open.end());
+    return &open.back();
+  }
+  const EntryState& st = entries[e];
+  Result<UniqueFd> dir = open_dir_below(root.get(), st.dir, true);
+  if (!dir) return dir.error();
+  OpenFile file{e, std::move(*dir), UniqueFd(), UniqueFd()};
+  file.part = UniqueFd(::openat(file.dir.get(), part_name(st.name).c_str(), kTempFlags | O_CREAT, 0600));
+  if (file.part.get() < 0) return Error::from_errno(errno, "creating the part file");
+  file.state = UniqueFd(::openat(file.dir.get(), state_name(st.name).c_str(), kTempFlags | O_CREAT | O_APPEND, 0600));
+  struct stat sb {};
+  if (file.state.get() < 0 || ::fstat(file.state.get(), &sb) != 0) {
+    return Error::from_errno(errno, "creating the state file");
+  }
+  if (sb.st_size == 0) {
+    if (Status s = write_all(file.state.get(), encode_sidecar_header(key(e)), "the state file"); !s) return s.error();
+  }
+  return &keep_open(std::move(file));
+}
+
+OpenFile& FileSink::State::keep_open(OpenFile file) {
+  if (open.size() == kOpenFiles) open.erase(open.begin());
+  open.push_back(std::move(file));
+  return open.back();
+}
+
+Status FileSink::State::store(std::uint64_t group, ByteView bytes) {
+  if (group >= layout.group_count()) return Error(Errc::invalid_argument, "no such group");
+  const GroupExtent& extent = layout.group(group);
+  EntryState& st = entries[extent.entry];
+  const std::uint64_t local = group - st.groups.first;
+  if (st.held[local]) return ok_status();
+  if (bytes.size() != extent.bytes) return Error(Errc::invalid_argument, "group bytes are not the group's size");
+  Result<OpenFile*> file = open_file(extent.entry);
+  if (!file) return file.error();
+  if (Status s = pwrite_full((*file)->part.get(), bytes, extent.offset, "the part file"); !s) return s;
+  if (Status s = write_all((*file)->state.get(), encode_sidecar_record(local), "the state file"); !s) return s;
+  st.held[local] = true;
+  ++st.held_count;
+  progress.bytes_stored += extent.bytes;
+  if (Status s = advance_hash(extent.entry, **file, local, bytes); !s) return s;
+  return st.held_count == st.groups.count ? complete(extent.entry) : ok_status();
+}
+
+// Feeds the hasher every held group from where it stopped, taking `fresh`
+// from memory and earlier out-of-order groups back from the part file.
+Status FileSink::State::advance_hash(std::uint32_t e, OpenFile& file, std::uint64_t fresh, ByteView fresh_bytes) {
+  EntryState& st = entries[e];
+  if (!st.hasher) {
+    Result<Sha256Hasher> hasher = Sha256Hasher::create();
+    if (!hasher) return hasher.error();
+    st.hasher = std::move(*hasher);
+  }
+  for (; st.hashed < st.groups.count && st.held[st.hashed]; ++st.hashed) {
+    if (st.hashed == fresh) {
+      st.hasher->update(fresh_bytes);
+      continue;
+    }
+    const GroupExtent& extent = layout.group(st.groups.first + st.hashed);
+    std::span<std::uint8_t> bytes(scratch.data(), extent.bytes);
+    if (Status s = pread_full(file.part.get(), bytes, extent.offset, "the part file"); !s) return s;
+    st.hasher->update(bytes);
+  }
+  return ok_status();
+}
+
+// Every group is stored: verify the whole file, then give it its name.
+Status FileSink::State::complete(std::uint32_t e) {
+  EntryState& st = entries[e];
+  const CastEntry& entry = info.entries[e];
+  Result<OpenFile*> opened = open_file(e);
+  if (!opened) return opened.error();
+  OpenFile& file = **opened;
+  if (Status s = advance_hash(e, file, st.groups.count, {}); !s) return s;
+  Result<Sha256> digest = st.hasher->finish();
+  if (!digest) return digest.error();
+  if (*digest != entry.sha256) {
+    progress.bytes_stored -= entry.size;
+    Status removed = discard(e, file.dir.get());
+    close_file(e);
+    if (!removed) return removed;
+    return Error(Errc::malformed, "the received file's SHA-256 differs from the session's, so it was removed; "
+                                  "cast it again (did it change on the sender?)");
+  }
+  if (::fchmod(file.part.get(), entry.mode & 0777) != 0) return Error::from_errno(errno, "setting the mode");
+  if (options.fsync && ::fsync(file.part.get()) != 0) return Error::from_errno(errno, "syncing the file");
+  if (::renameat(file.dir.get(), part_name(st.name).c_str(), file.dir.get(), st.name.c_str()) != 0) {
+    return Error::from_errno(errno, "renaming the verified file into place");
+  }
+  if (::unlinkat(file.dir.get(), state_name(st.name).c_str(), 0) != 0) {
+    return Error::from_errno(errno, "removing the state file");
+  }
+  if (options.fsync && ::fsync(file.dir.get()) != 0) return Error::from_errno(errno, "syncing the directory");
+  close_file(e);
+  st.done = true;
+  st.hasher.reset();
+  ++progress.files_done;
+  return ok_status();
+}
+
+void FileSink::State::close_file(std::uint32_t e) {
+  std::erase_if(open, [&](const OpenFile& f) { return f.entry == e; });
+}
+
+// Forgets every group of the file and removes its part file and sidecar.
+Status FileSink::State::discard(std::uint32_t e, int dir) {
+  EntryState& st = entries[e];
+  st.held.assign(st.groups.count, false);
+  st.held_count = 0;
+  st.hashed = 0;
+  st.hasher.reset();
+  for (const std::string& name : {part_name(st.name), state_name(st.name)}) {
+    if (::unlinkat(dir, name.c_str(), 0) != 0 && errno != ENOENT) {
+      return Error::from_errno(errno, "removing " + name);
+    }
+  }
+  return ok_status();
+}
+
+}  // namespace cohort::filecast
