@@ -1,7 +1,8 @@
 // cohort-sim: runs protocols in the deterministic simulator. `rbcast` runs
 // the reliable-broadcast proof protocol over one seed (with its trace, for
 // replaying a failure) or a sweep of seeds, and checks every history; `group`
-// does the same for a group stack, `launch` for the tree launch of `cohort run`.
+// does the same for a group stack, `launch` for the tree launch of `cohort run`,
+// `cast` for a filecast session.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
@@ -9,6 +10,7 @@
 
 #include "cohort/group/scenario.h"
 #include "cohort/sim/rbcast_scenario.h"
+#include "cast_command.h"
 #include "launch_command.h"
 
 namespace {
@@ -179,7 +181,11 @@ int main(int argc, char** argv) {
   cohort::sim::LaunchArgs launch;
   CLI::App* launch_cmd = cohort::sim::add_launch_command(app, launch);
 
+  cohort::sim::CastArgs cast;
+  CLI::App* cast_cmd = cohort::sim::add_cast_command(app, cast);
+
   CLI11_PARSE(app, argc, argv);
+  if (*cast_cmd) return cohort::sim::run_cast_command(cast);
   if (*launch_cmd) return cohort::sim::run_launch_command(launch);
   if (*grp) return run_group(g, static_cast<bool>(*gseeds));
   if (options.min_nodes > options.max_nodes) {

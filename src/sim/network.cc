@@ -20,10 +20,25 @@ void Network::partition(const std::vector<std::vector<NodeId>>& groups) {
   }
 }
 
-std::vector<Duration> Network::fate(NodeId from, NodeId to, Rng& rng) const {
+double Network::loss_now(NodeId from, NodeId to, const LinkProfile& p, Rng& rng) {
+  if (p.burst_enter <= 0) return p.loss;
+  const std::pair<NodeId, NodeId> key{from, to};
+  const bool bad = bad_links_.count(key) != 0;
+  if (!bad && rng.chance(p.burst_enter)) {
+    bad_links_.insert(key);
+    return p.burst_loss;
+  }
+  if (bad && rng.chance(p.burst_exit)) {
+    bad_links_.erase(key);
+    return p.loss;
+  }
+  return bad ? p.burst_loss : p.loss;
+}
+
+std::vector<Duration> Network::fate(NodeId from, NodeId to, Rng& rng) {
   const LinkProfile& p = link(from, to);
   std::vector<Duration> out;
-  if (rng.chance(p.loss)) return out;
+  if (rng.chance(loss_now(from, to, p, rng))) return out;
   int copies = rng.chance(p.duplicate) ? 2 : 1;
   for (int i = 0; i < copies; ++i) {
     Duration delay = rng.duration_between(p.min_delay, p.max_delay);

@@ -34,6 +34,7 @@ struct ReceiverStats {
   std::uint64_t requests_suppressed = 0;
   std::uint64_t bad_groups = 0;        // decoded groups that failed their digest
   std::uint64_t bytes_stored = 0;
+  std::uint64_t forged = 0;            // datagrams that failed authentication (sealed sessions)
 };
 
 class CastReceiver final : public Machine {

@@ -43,6 +43,7 @@ struct SenderStats {
   std::uint64_t requested_repair = 0;   // of those, sent for requests
   std::uint64_t requests_heard = 0;
   std::uint64_t stop_packets = 0;
+  std::uint64_t forged = 0;             // datagrams that failed authentication (sealed sessions)
 };
 
 class CastSender final : public Machine {

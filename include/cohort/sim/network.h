@@ -25,6 +25,13 @@ struct LinkProfile {
   // Mean of an exponentially distributed extra delay (a long tail, as queues
   // give); zero for none.
   Duration tail_mean = Duration::zero();
+  // Bursty loss (Gilbert-Elliott): before each packet a link in the good
+  // state turns bad with probability burst_enter, a bad one turns good with
+  // burst_exit; a bad link loses packets with burst_loss instead of loss.
+  // Zero burst_enter: independent loss only (and no extra draws).
+  double burst_enter = 0.0;
+  double burst_exit = 0.25;
+  double burst_loss = 1.0;
 };
 
 class Network {
@@ -44,12 +51,16 @@ class Network {
   std::size_t blocked_links() const { return blocked_.size(); }
 
   // The delivery delays of one packet: empty if lost, two entries if duplicated.
-  std::vector<Duration> fate(NodeId from, NodeId to, Rng& rng) const;
+  // Moves the link's burst state.
+  std::vector<Duration> fate(NodeId from, NodeId to, Rng& rng);
 
  private:
+  double loss_now(NodeId from, NodeId to, const LinkProfile& p, Rng& rng);
+
   LinkProfile default_;
   std::map<std::pair<NodeId, NodeId>, LinkProfile> links_;
   std::set<std::pair<NodeId, NodeId>> blocked_;
+  std::set<std::pair<NodeId, NodeId>> bad_links_;  // in a loss burst
 };
 
 }  // namespace cohort::sim

@@ -1,0 +1,14 @@
+// The per-group checksum a session binds its content with: the first 16
+// bytes of SHA-256 over the group's real bytes (libsodium).
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "cohort/filecast/session.h"
+
+namespace cohort::filecast {
+
+GroupDigest group_digest(std::span<const std::uint8_t> bytes);
+
+}  // namespace cohort::filecast
