@@ -26,7 +26,7 @@ void add_cast_receive(CLI::App& root, Action& action) {
   auto options = std::make_shared<CastReceiveOptions>();
   CLI::App* receive = root.add_subcommand(
       "cast-receive",
-      "The receiving end of cohort cast, which starts it on each host through cohortd: you do not run it yourself. "
+      "The receiving end of cohort cast, started by it on each host through cohortd: you do not run it yourself. "
       "Prints its UDP port as a JSON line, reads the session setup on stdin, receives into --dest and prints JSON "
       "progress lines and a final complete/failed line. Exits 0 only when every file is verified and in place; "
       "stopped (stdin closed, SIGTERM) it keeps its part files for the next cast to resume.");

@@ -49,7 +49,7 @@ Result<T> setting(const std::optional<T>& flag, const std::optional<Config>& fil
 }
 
 Result<std::vector<std::string>> hosts_of(const CastOptions& options, const std::optional<Config>& file) {
-  if (!options.to.empty()) return split_commas(options.to);
+  if (auto hosts = split_commas(options.to); !hosts.empty()) return hosts;
   if (!options.all) return Error(Errc::invalid_argument, "no receivers: give --to HOST[,HOST...] or --all");
   auto hostfile = setting<std::string>(options.hostfile.empty() ? std::nullopt : std::optional(options.hostfile),
                                        file, "hostfile", "");

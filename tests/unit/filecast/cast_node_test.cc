@@ -103,7 +103,7 @@ TEST_F(CastNodeTest, ATreeArrivesByteExactOnTwoReceiversByUnicast) {
       EXPECT_EQ(read_file(dest / name), read_file(root_ / "src/tree" / name)) << "receiver " << i + 1 << ": " << name;
     }
     std::size_t names = 0;
-    for (const auto& entry : fs::recursive_directory_iterator(dest)) names += entry.is_regular_file() ? 1 : 0;
+    for (const auto& entry : fs::recursive_directory_iterator(dest)) names += entry.is_regular_file() ? 1u : 0u;
     EXPECT_EQ(names, 4u) << "a part file or sidecar was left beside the finished files";
   }
 }
