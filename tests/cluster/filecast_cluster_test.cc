@@ -63,11 +63,12 @@ class FilecastClusterTest : public ExecCluster {
   fs::path tree() const { return dir_ / "src" / "tree"; }
   fs::path dest(int h) const { return dir_ / ("dest-" + host(h)); }
 
-  std::vector<std::string> cast_args(const std::vector<int>& hosts, const std::vector<std::string>& extra) const {
+  std::vector<std::string> cast_args(const std::vector<int>& hosts, const std::vector<std::string>& extra,
+                                     const std::string& rate = kRate) const {
     std::string to;
     for (int h : hosts) to += (to.empty() ? "" : ",") + host(h);
     std::vector<std::string> args{"cast", tree().string(), "--to", to, "--dest", (dir_ / "dest-{host}").string(),
-                                  "--remote-cohort", COHORT_BIN, "--json", "--rate", kRate};
+                                  "--remote-cohort", COHORT_BIN, "--json", "--rate", rate};
     args.insert(args.end(), extra.begin(), extra.end());
     return args;
   }
@@ -158,7 +159,7 @@ TEST_F(FilecastClusterTest, EncryptedCastArrives) { cast_everywhere_with_loss(5,
 TEST_F(FilecastClusterTest, UnicastCastArrivesWithoutMulticast) { cast_everywhere_with_loss(5, {"--unicast"}); }
 
 TEST_F(FilecastClusterTest, AReceiverKilledMidTransferFailsAloneAndASecondCastResumesIt) {
-  auto child = bed_->spawn(0, {"sh", "-c", command_line(cast_args({1, 2, 3, 4}, {"--rate", "150M"}))});
+  auto child = bed_->spawn(0, {"sh", "-c", command_line(cast_args({1, 2, 3, 4}, {}, "150M"))});
   ASSERT_TRUE(child) << child.error().to_string();
   // Mid-transfer: host 2 has stored part of the random file (its sidecar
   // records groups as they are stored).
