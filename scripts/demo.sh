@@ -180,3 +180,17 @@ COHORT_CERT=$exec_dir/ca/users/stranger.pem COHORT_KEY=$exec_dir/ca/users/strang
 "$cohort" exec --detach "$first" -- 'sleep 1; exit 4' >/dev/null
 echo "\$ cohort ps $first"
 "$cohort" ps "$first"
+
+section "cohort cast: a tree to the three cohortd at once (unicast on loopback), each copy verified by SHA-256"
+mkdir -p "$exec_dir/tree/sub"
+head -c 5000000 /dev/urandom >"$exec_dir/tree/sub/data.bin"
+echo "hello from cohort cast" >"$exec_dir/tree/hello.txt"
+: >"$exec_dir/tree/empty"
+# The three daemons share this file system: {host} gives each its own destination.
+echo "\$ cohort cast tree --to <3 daemons> --dest '$exec_dir/cast-{host}' --unicast"
+"$cohort" cast "$exec_dir/tree" --to "$hosts" --dest "$exec_dir/cast-{host}" --unicast \
+  --remote-cohort "$(realpath "$cohort")" && status=0 || status=$?
+echo "exit status: $status (--json gives the same report as one JSON object)"
+for d in "$exec_dir"/cast-*; do
+  diff -r "$exec_dir/tree" "$d/tree" >/dev/null && echo "$(basename "$d"): identical to the source"
+done

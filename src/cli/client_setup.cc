@@ -7,11 +7,11 @@
 
 namespace cohort::cli {
 
-void add_client_options(CLI::App& command, ClientOptions& options) {
+void add_client_options(CLI::App& command, ClientOptions& options, const std::string& port_flag) {
   command.add_option("--ca", options.flags.tls.ca, "Cluster CA certificate (default: COHORT_CA or client.toml)");
   command.add_option("--cert", options.flags.tls.cert, "Your certificate (default: COHORT_CERT or client.toml)");
   command.add_option("--key", options.flags.tls.key, "Your private key (default: COHORT_KEY or client.toml)");
-  command.add_option("--port", options.flags.port, "cohortd's port where HOST names none (default 7001)");
+  command.add_option(port_flag, options.flags.port, "cohortd's port where HOST names none (default 7001)");
   command.add_option("--connect-timeout", options.connect_timeout_s,
                      "Seconds to reach a host, authenticate and get an answer")
       ->capture_default_str()

@@ -17,7 +17,8 @@ struct ClientOptions {
   double connect_timeout_s = 10;
 };
 
-void add_client_options(CLI::App& command, ClientOptions& options);
+// `port_flag` names the option for cohortd's port (cast keeps --port for its own).
+void add_client_options(CLI::App& command, ClientOptions& options, const std::string& port_flag = "--port");
 
 struct ClientSetup {
   exec::ClientConfig config;

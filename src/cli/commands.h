@@ -28,6 +28,9 @@ void add_group_commands(CLI::App& root, Action& action);
 // `cohort exec`, `cohort run`, `cohort ps` / `kill` / `wait`: src/cli/exec_commands.cc.
 void add_exec_commands(CLI::App& root, Action& action);
 
+// `cohort cast`, `cohort cast-receive`: src/cli/cast_commands.cc.
+void add_cast_commands(CLI::App& root, Action& action);
+
 // `cohort keys ...`: src/cli/keys_commands.cc.
 void add_keys_commands(CLI::App& root, Action& action);
 

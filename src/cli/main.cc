@@ -11,8 +11,8 @@
 namespace {
 
 using Registration = void (*)(CLI::App&, cohort::cli::Action&);
-constexpr std::array<Registration, 3> kSubsystems = {
-    cohort::cli::add_group_commands, cohort::cli::add_exec_commands, cohort::cli::add_keys_commands};
+constexpr std::array<Registration, 4> kSubsystems = {cohort::cli::add_group_commands, cohort::cli::add_exec_commands,
+                                                    cohort::cli::add_cast_commands, cohort::cli::add_keys_commands};
 
 }  // namespace
 

@@ -15,12 +15,6 @@ std::string env(const char* name) {
   return value != nullptr ? value : "";
 }
 
-std::string config_path() {
-  if (std::string path = env("COHORT_CONFIG"); !path.empty()) return path;
-  if (std::string home = env("HOME"); !home.empty()) return home + "/.config/cohort/client.toml";
-  return {};
-}
-
 Status fill_from_file(ClientConfig& config, const std::string& path) {
   if (path.empty() || access(path.c_str(), R_OK) != 0) return ok_status();
   auto file = Config::load_file(path);
@@ -43,6 +37,12 @@ Status fill_from_file(ClientConfig& config, const std::string& path) {
 
 }  // namespace
 
+std::string client_config_path() {
+  if (std::string path = env("COHORT_CONFIG"); !path.empty()) return path;
+  if (std::string home = env("HOME"); !home.empty()) return home + "/.config/cohort/client.toml";
+  return {};
+}
+
 Result<ClientConfig> load_client_config(const ClientConfig& flags) {
   ClientConfig config = flags;
   for (auto [name, field] : {std::pair{"COHORT_CA", &config.tls.ca}, {"COHORT_CERT", &config.tls.cert},
@@ -52,7 +52,7 @@ Result<ClientConfig> load_client_config(const ClientConfig& flags) {
   if (config.port == 0 && !env("COHORT_PORT").empty()) {
     config.port = static_cast<std::uint16_t>(std::atoi(env("COHORT_PORT").c_str()));
   }
-  std::string path = config_path();
+  std::string path = client_config_path();
   if (Status s = fill_from_file(config, path); !s) return s.error();
   if (config.port == 0) config.port = 7001;
   for (auto [what, field] : {std::pair{"--ca (the cluster CA certificate)", &config.tls.ca},

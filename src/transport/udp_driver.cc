@@ -13,6 +13,16 @@ namespace {
 constexpr std::size_t kReceiveBatch = 32;
 // Bounds one readiness callback so a flood cannot starve timers.
 constexpr int kMaxBatchesPerEvent = 8;
+// Fan-out mode: a u32 (LE) after the tag, channel + 1, or 0 for a direct send.
+constexpr std::size_t kFanoutHeader = 4;
+constexpr std::uint32_t kDirect = 0;
+
+Buffer with_fanout_header(std::uint32_t header, const Buffer& bytes) {
+  std::vector<std::uint8_t> out(kFanoutHeader + bytes.size());
+  for (std::size_t i = 0; i < kFanoutHeader; ++i) out[i] = static_cast<std::uint8_t>(header >> (8 * i));
+  std::copy(bytes.data(), bytes.data() + bytes.size(), out.begin() + kFanoutHeader);
+  return Buffer(std::move(out));
+}
 
 bool is_wildcard(const Address& address) {
   std::string ip = address.ip_string();
@@ -55,7 +65,17 @@ void UdpMachineDriver::start() {
   call([this](TimePoint now, Actions& actions) { machine_.start(now, actions); });
 }
 
+Status UdpMachineDriver::enable_unicast_channels() {
+  if (multicast_ || fanout_) return Error(Errc::invalid_argument, "channels are already set up on this driver");
+  auto self = socket_.local_address();
+  if (!self) return self.error();
+  self_ = *self;
+  fanout_ = true;
+  return ok_status();
+}
+
 Status UdpMachineDriver::enable_multicast(const MulticastOptions& options) {
+  if (fanout_) return Error(Errc::invalid_argument, "this driver carries channels by unicast already");
   if (multicast_) return Error(Errc::invalid_argument, "multicast is already enabled on this driver");
   auto self = socket_.local_address();
   if (!self) return self.error();
@@ -94,7 +114,8 @@ Status UdpMachineDriver::open_channel(ChannelId id, const Address& group) {
   }
   // Bound to the group itself, so it receives that group's datagrams only;
   // shared with other members on this host.
-  auto socket = UdpSocket::bind(group, UdpOptions{.reuse_address = true});
+  auto socket = UdpSocket::bind(
+      group, UdpOptions{.reuse_address = true, .receive_buffer_bytes = multicast_->receive_buffer_bytes});
   if (!socket) return Error(socket.error().code(), what + socket.error().message());
   int fd = socket->fd();
   channels_.emplace(id, Channel{group, std::move(socket).value(), false});
@@ -112,6 +133,14 @@ UdpMachineDriver::Channel* UdpMachineDriver::channel(ChannelId id) {
 }
 
 void UdpMachineDriver::join(ChannelId id, bool on) {
+  if (fanout_) {
+    if (on) {
+      fanout_joined_.insert(id);
+    } else {
+      fanout_joined_.erase(id);
+    }
+    return;
+  }
   Channel* c = channel(id);
   if (c == nullptr || c->joined == on) return;
   const std::string& interface = multicast_->interface;
@@ -155,9 +184,30 @@ void UdpMachineDriver::receive_available(UdpSocket& socket, const Channel* chann
       }
       NodeId sender = from->second;
       Buffer bytes = tag_.empty() ? datagram.bytes : datagram.bytes.slice(tag_.size());
+      if (fanout_ && !take_fanout_header(bytes)) continue;
       machine_.on_packet(now, sender, bytes, actions);
     }
     apply(actions);
+  }
+}
+
+bool UdpMachineDriver::take_fanout_header(Buffer& bytes) {
+  if (bytes.size() < kFanoutHeader) {
+    ++stats_.other_tag_drops;
+    return false;
+  }
+  std::uint32_t header = 0;
+  for (std::size_t i = 0; i < kFanoutHeader; ++i) header |= std::uint32_t{bytes.data()[i]} << (8 * i);
+  bytes = bytes.slice(kFanoutHeader);
+  if (header == kDirect || fanout_joined_.count(header - 1) != 0) return true;
+  ++stats_.unjoined_drops;
+  return false;
+}
+
+void UdpMachineDriver::fan_out(ChannelId channel, const Buffer& bytes, std::vector<Datagram>& outgoing) const {
+  Buffer framed = with_fanout_header(channel + 1, bytes);  // one copy, shared by every peer's datagram
+  for (const auto& [id, address] : peers_) {
+    if (address != self_) outgoing.push_back(Datagram{address, framed});
   }
 }
 
@@ -185,10 +235,15 @@ void UdpMachineDriver::apply(Actions& actions) {
       if (to == peers_.end()) {
         ++stats_.unknown_peer_drops;
       } else {
-        outgoing.push_back(Datagram{to->second, std::move(send->bytes)});
+        outgoing.push_back(
+            Datagram{to->second, fanout_ ? with_fanout_header(kDirect, send->bytes) : std::move(send->bytes)});
       }
     } else if (auto* cast = std::get_if<MulticastAction>(&action)) {
-      if (Channel* c = channel(cast->channel)) outgoing.push_back(Datagram{c->group, std::move(cast->bytes)});
+      if (fanout_) {
+        fan_out(cast->channel, cast->bytes, outgoing);
+      } else if (Channel* c = channel(cast->channel)) {
+        outgoing.push_back(Datagram{c->group, std::move(cast->bytes)});
+      }
     } else if (auto* join_action = std::get_if<JoinChannelAction>(&action)) {
       join(join_action->channel, true);
     } else if (auto* leave = std::get_if<LeaveChannelAction>(&action)) {

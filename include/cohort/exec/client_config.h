@@ -22,6 +22,9 @@ struct ClientConfig {
   std::uint16_t port = 0;  // 0: not set (load_client_config's result always has one, default 7001)
 };
 
+// $COHORT_CONFIG, else ~/.config/cohort/client.toml (empty without HOME).
+std::string client_config_path();
+
 // `flags` holds what the command line set (empty fields: not set, port 0: not set).
 Result<ClientConfig> load_client_config(const ClientConfig& flags);
 

@@ -4,7 +4,8 @@
 // Multicast channels map to IP multicast groups: MulticastAction is a
 // datagram to the channel's group, sent from the unicast socket so that
 // receivers know the sender by its address; Join/LeaveChannelAction join and
-// leave the group on the channel's own receiving socket.
+// leave the group on the channel's own receiving socket. Where the network
+// has no multicast, channels can instead be carried by unicast fan-out.
 // The protocol stays ignorant of sockets, addresses and clocks.
 #pragma once
 
@@ -13,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -34,6 +36,7 @@ struct UdpDriverStats {
   std::uint64_t unknown_channel_drops = 0; // multicasts, joins and leaves of channels not configured
   std::uint64_t join_failures = 0;         // joins the kernel refused (logged)
   std::uint64_t own_multicast_drops = 0;   // our own multicasts looped back to us
+  std::uint64_t unjoined_drops = 0;        // fan-out datagrams of channels the machine has not joined
 };
 
 struct MulticastOptions {
@@ -44,6 +47,7 @@ struct MulticastOptions {
   // to a specific address: the driver drops datagrams from that address on
   // a channel, since they are its own multicasts coming back.
   bool loopback = true;
+  int receive_buffer_bytes = 0;  // each channel socket's SO_RCVBUF; 0 keeps the system default
 };
 
 class UdpMachineDriver {
@@ -68,6 +72,14 @@ class UdpMachineDriver {
   // a wildcard-bound socket, called twice), interface_not_found,
   // multicast_unavailable, address_in_use.
   Status enable_multicast(const MulticastOptions& options);
+  // Channels without IP multicast: a MulticastAction goes to every peer in
+  // the table as a datagram of its own, each datagram names its channel
+  // (after the tag), and a receiving driver passes on only those of channels
+  // its machine joined (and every direct SendAction); a peer at the
+  // driver's own bound address is left out. Every member of the session
+  // must use it. Once, before start(), instead of enable_multicast.
+  // Errors: invalid_argument.
+  Status enable_unicast_channels();
 
   void start();
   // Runs an application call on the machine, `f(now, actions)`, then applies
@@ -92,6 +104,9 @@ class UdpMachineDriver {
   };
   Status open_channel(ChannelId id, const Address& group);
   void receive_available(UdpSocket& socket, const Channel* channel);
+  // Fan-out mode: strips the channel header; false if the machine must not see it.
+  bool take_fanout_header(Buffer& bytes);
+  void fan_out(ChannelId channel, const Buffer& bytes, std::vector<Datagram>& outgoing) const;
   void join(ChannelId id, bool on);
   Channel* channel(ChannelId id);
   void apply(Actions& actions);
@@ -109,6 +124,8 @@ class UdpMachineDriver {
   std::vector<std::uint8_t> tag_;
   std::map<ChannelId, Channel> channels_;
   std::optional<MulticastOptions> multicast_;
+  bool fanout_ = false;                  // channels by unicast (enable_unicast_channels)
+  std::set<ChannelId> fanout_joined_;
   Address self_;  // the socket's bound address, to spot our own multicasts
   UdpDriverStats stats_;
 };

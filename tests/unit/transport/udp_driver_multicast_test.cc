@@ -1,6 +1,7 @@
 // UdpMachineDriver's multicast channels: configuration errors are clear,
 // unknown channels are counted, and a multicast reaches the drivers whose
-// machines joined the channel, attributed to its sender, never to itself.
+// machines joined the channel, attributed to its sender, never to itself;
+// the same holds for channels carried by unicast fan-out.
 //
 // The exchange needs an interface with the MULTICAST flag. `lo` usually lacks
 // it, so as root the exchange runs in a private network namespace (made by
@@ -147,10 +148,11 @@ struct Exchange {
 };
 
 // Drivers 1 and 2 join, 3 does not; each multicasts 5 datagrams. Then 2
-// leaves, 3 joins, and 1 multicasts once more.
-Exchange exchange() {
+// leaves, 3 joins, and 1 multicasts once more. By IP multicast, or with
+// `fanout` by unicast to every peer (no multicast needed).
+Exchange exchange(bool fanout = false) {
   Exchange result;
-  result.skipped = prepare_loopback_multicast();
+  if (!fanout) result.skipped = prepare_loopback_multicast();
   if (result.skipped) return result;
   auto loop = EventLoop::create().value();
   Caster m1(1, true, 5), m2(2, true, 5), m3(3, false, 5);
@@ -164,7 +166,7 @@ Exchange exchange() {
     for (auto& [peer, other] : drivers) {  // a shared peer list names each driver itself too
       EXPECT_TRUE(driver->add_peer(peer, other->socket().local_address().value()).ok());
     }
-    Status enabled = driver->enable_multicast(channel_on(group, "lo"));
+    Status enabled = fanout ? driver->enable_unicast_channels() : driver->enable_multicast(channel_on(group, "lo"));
     EXPECT_TRUE(enabled.ok()) << enabled.error().to_string();
   }
   auto wait_for = [&](auto done) {
@@ -202,6 +204,25 @@ TEST(UdpMachineDriverMulticast, ReachesJoinedPeersAttributedToTheSenderNeverItse
   EXPECT_EQ(r.stats1.unknown_sender_drops, 0u);
   EXPECT_EQ(r.stats1.join_failures, 0u);
   EXPECT_EQ(r.stats3.unknown_channel_drops, 0u);
+}
+
+TEST(UdpMachineDriverMulticast, UnicastFanOutKeepsTheSameChannelSemantics) {
+  Exchange r = exchange(true);
+  EXPECT_EQ(r.got1, (std::map<NodeId, int>{{2, 5}, {3, 5}}));
+  EXPECT_EQ(r.got2, (std::map<NodeId, int>{{1, 5}, {3, 5}}));
+  EXPECT_EQ(r.got3, (std::map<NodeId, int>{{1, 1}}));
+  EXPECT_EQ(r.misattributed, 0);
+  EXPECT_EQ(r.stats1.unknown_sender_drops, 0u);
+  EXPECT_EQ(r.stats3.unjoined_drops, 10u);  // 1's and 2's first five, before it joined
+}
+
+TEST(UdpMachineDriverMulticast, FanOutAndMulticastExcludeEachOther) {
+  auto loop = EventLoop::create().value();
+  Caster machine(1, false, 0);
+  auto driver = make_driver(*loop, machine, Address::ipv4_loopback(0));
+  EXPECT_TRUE(driver->enable_unicast_channels().ok());
+  EXPECT_EQ(driver->enable_multicast(channel_on("239.255.77.6:7000")).error().code(), Errc::invalid_argument);
+  EXPECT_EQ(driver->enable_unicast_channels().error().code(), Errc::invalid_argument);
 }
 
 }  // namespace
