@@ -10,7 +10,10 @@ packages=(
   libspdlog-dev libfmt-dev libtomlplusplus-dev libcli11-dev nlohmann-json3-dev
   libssl-dev libisal-dev libsodium-dev
   iproute2 nftables procps
-  openmpi-bin libopenmpi-dev pdsh  # tests/cluster/exec_interop_test: cohort exec as their remote shell
+  # tests/cluster/exec_interop_test: cohort exec as their remote shell. Both
+  # MPIs side by side; the tests call each by its own names (mpirun.openmpi,
+  # mpiexec.mpich, ...), whichever the mpirun/mpicc alternatives point at.
+  openmpi-bin libopenmpi-dev mpich libmpich-dev pdsh
 )
 
 missing=()

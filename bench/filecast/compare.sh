@@ -187,15 +187,15 @@ SUM=""
 declare -A O_WALL
 cast_once() {   # $1 = loss, $2 = round: wall seconds of one cast, every copy checked
   local loss=$1 i t0 t1 rc=0 ok=0 f
-  for i in $(seq 1 "$RECEIVERS"); do rm -rf "$WORK/dest$i"; mkdir -p "$WORK/dest$i"; done
+  for i in $(seq 1 "$RECEIVERS"); do rm -rf "$WORK/dest-$(addr "$i")"; done
   t0=$(date +%s.%N)
-  $IN0 "$COHORT" cast "$WORK/payload.bin" --to "$ALL" --dest "$WORK/dest{host}" \
-    --rate "$((RATE_KBPS * 1000))" --receive-command "$COHORT" --json \
+  $IN0 "$COHORT" cast "$WORK/payload.bin" --to "$ALL" --dest "$WORK/dest-{host}" \
+    --rate "$((RATE_KBPS * 1000))" --remote-cohort "$COHORT" --json \
     > "$WORK/cast.$loss.$2.json" 2> "$WORK/cast.$loss.$2.err" || rc=$?
   t1=$(date +%s.%N)
   log "--- ours loss=$loss round=$2 rc=$rc"; cat "$WORK/cast.$loss.$2.json" "$WORK/cast.$loss.$2.err" >> "$WORK/log"
   for i in $(seq 1 "$RECEIVERS"); do
-    f=$WORK/dest$i/payload.bin
+    f=$WORK/dest-$(addr "$i")/payload.bin
     [ -f "$f" ] && [ "$(sha256sum < "$f" | cut -d' ' -f1)" = "$SUM" ] && ok=$((ok + 1))
   done
   if [ "$rc" != 0 ] || [ "$ok" != "$RECEIVERS" ]; then

@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <map>
 #include <memory>
+#include <optional>
 
 #include "commands.h"
 #include "remote_exec.h"
@@ -18,6 +19,30 @@ std::vector<std::string> command_words(std::vector<std::string> words) {
   return words;
 }
 
+// An unknown option before HOST is refused, not run as part of the command.
+// ssh's USER@HOST (and -l) pick the remote account; here cohortd's account
+// map does, from the certificate, so a user part would be silently wrong.
+void check_host(const std::string& host, const std::vector<std::string>& before_host) {
+  if (!before_host.empty()) {
+    throw CLI::ValidationError("HOST", "unknown option '" + before_host.front() +
+                                           "' (cohort exec --help lists the options)");
+  }
+  if (host.find('@') == std::string::npos) return;
+  throw CLI::ValidationError("HOST", "'" + host + "': the remote account comes from cohortd's account map for your "
+                                     "certificate, not from USER@; give the host alone");
+}
+
+// -o options: refused ones end parsing; ConnectTimeout stands in for an absent --connect-timeout.
+void apply_ssh_config(const CLI::App& exec, ExecOptions& options) {
+  for (const auto& option : options.ssh.config) {
+    auto effect = ssh_config_option(option);
+    if (!effect) throw CLI::ValidationError("-o", effect.error().message());
+    if (effect->connect_timeout_s && exec.count("--connect-timeout") == 0) {
+      options.client.connect_timeout_s = *effect->connect_timeout_s;
+    }
+  }
+}
+
 void add_exec(CLI::App& root, Action& action) {
   auto options = std::make_shared<ExecOptions>();
   CLI::App* exec = root.add_subcommand(
@@ -26,17 +51,33 @@ void add_exec(CLI::App& root, Action& action) {
       "returned (128+N for signal N), SIGINT/SIGTERM/SIGHUP/SIGQUIT forwarded. As rsh, the words of CMD are "
       "joined and run by the account's shell (so $VARS expand remotely) unless --exact. Exits 255 when cohort "
       "could not run it (the reason is printed), 124 on --timeout.");
-  exec->add_option("HOST", options->host, "Host name or address, optionally :PORT")->required();
+  // CLI11 collects unknown options with the words after HOST (the command),
+  // in order: what has piled up when HOST is parsed came before it.
+  auto before_host = std::make_shared<std::optional<std::vector<std::string>>>();
+  exec->validate_positionals();
+  exec->add_option("HOST", options->host, "Host name or address, optionally :PORT")
+      ->required()
+      ->check(CLI::Validator(
+          [exec, before_host](const std::string&) {
+            if (!*before_host) *before_host = exec->remaining(false);
+            return std::string();
+          },
+          "", "HOST"));
   // Everything after HOST is the command (none: a login shell on a tty), options included.
   exec->prefix_command();
   add_client_options(*exec, options->client);
-  exec->add_flag("-t,--tty", options->tty, "Run on a pseudo-terminal (window size follows the local one)");
+  CLI::Option* tty =
+      exec->add_flag("-t,--tty", options->tty, "Run on a pseudo-terminal (window size follows the local one)");
   exec->add_flag("-n,--no-stdin", options->no_stdin, "Give the command an empty stdin (as ssh -n)");
   add_task_options(*exec, options->task, "the command");
   exec->add_option("--env-pass", options->env_pass, "Pass the local value of NAME (repeatable)")->allow_extra_args(false);
   exec->add_flag("--detach", options->detach,
                  "Start the command, print its task id and return; it outlives the connection (see cohort ps/wait)");
-  exec->callback([options, exec, &action] {
+  add_ssh_options(*exec, options->ssh);
+  tty->excludes("-T");
+  exec->callback([options, exec, before_host, &action] {
+    check_host(options->host, before_host->value_or(std::vector<std::string>{}));
+    apply_ssh_config(*exec, *options);
     options->command = command_words(exec->remaining());
     action = [options] { return run_exec(*options); };
   });

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <array>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,9 @@ int main(int argc, char** argv) {
   for (Registration add : kSubsystems) add(app, action);
   // Words after the first "--" belong to a remote command, never to CLI11.
   std::vector<std::string> words(argv + 1, argv + argc);
+  // Called as `cohort-exec` (a link to cohort), it is `cohort exec`: MPICH's
+  // hydra takes one executable as its remote shell, with no words of its own.
+  if (std::filesystem::path(argv[0]).filename() == "cohort-exec") words.insert(words.begin(), "exec");
   auto separator = std::find(words.begin(), words.end(), "--");
   if (separator != words.end()) {
     cohort::cli::trailing_words().assign(separator + 1, words.end());

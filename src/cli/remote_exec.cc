@@ -40,7 +40,7 @@ class ExecRun {
   ExecRun(EventLoop& loop, const ExecOptions& options) : loop_(loop), options_(options) {}
 
   int run(ClientSetup& setup, const exec::Target& target) {
-    bool tty = options_.tty || (options_.command.empty() && isatty(STDIN_FILENO));
+    bool tty = options_.tty || (options_.command.empty() && !options_.ssh.no_tty && isatty(STDIN_FILENO));
     exec::ExecSession::Callbacks callbacks;
     callbacks.on_started = [this](const exec::TaskStarted& started) { this->started(started); };
     callbacks.on_output = [](exec::Stream stream, ByteView bytes) {

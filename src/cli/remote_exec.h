@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "client_setup.h"
+#include "ssh_options.h"
 
 namespace cohort::cli {
 
@@ -23,6 +24,7 @@ struct ExecOptions {
   bool tty = false;
   bool no_stdin = false;
   bool detach = false;
+  SshOptions ssh;
 };
 
 int run_exec(const ExecOptions& options);

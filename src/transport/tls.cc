@@ -64,7 +64,11 @@ Result<ContextPtr> common_context(const SSL_METHOD* method, const Files& files) 
   SSL_CTX_set_min_proto_version(c, TLS1_3_VERSION);
   // A peer that vanishes without close_notify is an ordinary end, not an error.
   SSL_CTX_set_options(c, SSL_OP_IGNORE_UNEXPECTED_EOF);
-  SSL_CTX_set_mode(c, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  // Send the leaf certificate alone: the peer holds the cluster CA as its
+  // trust anchor. OpenSSL's automatic chain verifies our own certificate on
+  // every handshake to add the CA's, which the peer then decodes for nothing:
+  // 2.7M of the 35.7M instructions of a whole `cohort exec`.
+  SSL_CTX_set_mode(c, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_NO_AUTO_CHAIN);
   if (SSL_CTX_load_verify_locations(c, files.ca.c_str(), nullptr) != 1) {
     return config_error("loading the cluster CA " + files.ca);
   }

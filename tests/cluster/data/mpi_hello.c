@@ -1,6 +1,6 @@
 /* A real MPI job for exec_interop_test: every rank finds its host's IPv4
  * address (its namespace's eth0), the ranks sum (rank + 1) and the last octet
- * of their addresses with MPI_Allreduce over TCP, and each prints one line:
+ * of their addresses with MPI_Allreduce, and each prints one line:
  *   rank R of N on ADDRESS: sum S octets O
  * Built at test time with mpicc, outside the project's sanitizer flags. */
 #include <arpa/inet.h>
