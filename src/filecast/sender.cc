@@ -21,7 +21,11 @@ namespace {
 constexpr TimerKey kStartTimer = 1;
 constexpr TimerKey kPaceTimer = 2;
 constexpr TimerKey kStragglerTimer = 3;
-constexpr std::size_t kBurstPackets = 64;           // at most this many datagrams per event
+constexpr std::size_t kBurstPackets = 64;           // at most this many datagrams per event without a cap
+// With a cap, a burst may carry this much of the rate's worth: the driver's
+// timers fire with millisecond granularity, so smaller bursts could not
+// reach a gigabit rate.
+constexpr double kBurstSeconds = 0.002;
 constexpr Duration kUncappedGap = std::chrono::microseconds(250);  // between bursts without a rate cap
 constexpr int kStopPackets = 3;
 constexpr Duration kStopSpacing = std::chrono::milliseconds(5);
@@ -381,7 +385,7 @@ struct CastSender::State {
   void pump(TimePoint now, Actions& out) {
     if (!started || all_done()) return;
     refill(now);
-    for (std::size_t sent = 0; sent < kBurstPackets; ++sent) {
+    for (std::size_t sent = 0; sent < burst_packets(); ++sent) {
       Unit* unit = front_unit(now);
       if (unit == nullptr) return;
       if (unit->kind == Unit::Kind::stop && now - last_stop_at < kStopSpacing) {
@@ -399,11 +403,16 @@ struct CastSender::State {
     out.set_timer(kPaceTimer, info.params.rate_bits_per_s == 0 ? kUncappedGap : Duration(1us));
   }
 
+  std::size_t burst_packets() const {
+    const double rate_share = static_cast<double>(info.params.rate_bits_per_s) * kBurstSeconds;
+    return std::max(kBurstPackets, static_cast<std::size_t>(rate_share / static_cast<double>(packet_bits())));
+  }
+
   void refill(TimePoint now) {
     if (info.params.rate_bits_per_s == 0) return;
     const double elapsed = std::chrono::duration<double>(now - tokens_at).count();
     tokens_at = now;
-    const double cap = static_cast<double>(packet_bits() * kBurstPackets);
+    const double cap = static_cast<double>(packet_bits() * burst_packets());
     tokens = std::min(cap, tokens + elapsed * static_cast<double>(info.params.rate_bits_per_s));
   }
 

@@ -1,5 +1,5 @@
 // The per-group checksum a session binds its content with: the first 16
-// bytes of SHA-256 over the group's real bytes (libsodium).
+// bytes of SHA-256 over the group's real bytes (OpenSSL).
 #pragma once
 
 #include <cstdint>
