@@ -14,6 +14,7 @@ namespace cohort::filecast {
 namespace {
 
 constexpr NodeId kSender = 0;
+constexpr NodeId kVictim = 1;  // the receiver a crash scenario crashes
 constexpr std::size_t kMaxReported = 10;
 constexpr Duration kStep = std::chrono::milliseconds(50);
 constexpr Duration kRestartDelay = std::chrono::milliseconds(50);
@@ -207,19 +208,18 @@ class Scenario {
 
   void watch_victim(TimePoint when) {
     sim_.at(when, [this, when] {
-      const NodeId victim = 1;
-      auto* m = sim_.machine<CastReceiver>(victim);
+      auto* m = sim_.machine<CastReceiver>(kVictim);
       if (m == nullptr || m->outcome() != CastReceiver::Outcome::running) return;
       if (m->stats().groups_done * 3 < std::max<std::uint64_t>(result_.groups, 1)) {
         watch_victim(when + kCrashPoll);
         return;
       }
       const TimePoint crash_at = when + sim_.rng().duration_between(Duration::zero(), kCrashPoll * 4);
-      sim_.at(crash_at, [this, victim] {
-        sim_.crash(victim);
-        sim_.annotate(fmt::format("crash receiver {}", victim));
+      sim_.at(crash_at, [this] {
+        sim_.crash(kVictim);
+        sim_.annotate(fmt::format("crash receiver {}", kVictim));
       });
-      sim_.at(crash_at + kRestartDelay, [this, victim] { sim_.restart(victim); });
+      sim_.at(crash_at + kRestartDelay, [this] { sim_.restart(kVictim); });
     });
   }
 
