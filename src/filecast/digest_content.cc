@@ -13,6 +13,7 @@
 #include <mutex>
 #include <thread>
 
+#include "cohort/filecast/digest.h"
 #include "cohort/filecast/files.h"
 #include "file_io.h"
 #include "sha256.h"

@@ -2,18 +2,11 @@
 
 #include <openssl/evp.h>
 
-#include <algorithm>
-
 namespace cohort::filecast {
-namespace {
-
-// Fetched once: EVP_sha256() would fetch the implementation on every init.
 const EVP_MD* sha256_md() {
   static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
   return md;
 }
-
-}  // namespace
 
 void Sha256Hasher::Free::operator()(evp_md_ctx_st* ctx) const { EVP_MD_CTX_free(ctx); }
 
@@ -48,12 +41,6 @@ Result<Sha256> Sha256Hasher::finish() {
   if (!ok) return Error(Errc::internal, "SHA-256 through OpenSSL failed");
   if (!restarted) return restarted.error();
   return digest;
-}
-
-GroupDigest group_digest_of(const Sha256& full) {
-  GroupDigest out{};
-  std::copy_n(full.begin(), out.size(), out.begin());
-  return out;
 }
 
 }  // namespace cohort::filecast

@@ -9,6 +9,7 @@
 #include "cohort/filecast/session.h"
 
 struct evp_md_ctx_st;
+struct evp_md_st;
 
 namespace cohort::filecast {
 
@@ -36,7 +37,8 @@ class Sha256Hasher {
   bool failed_ = false;
 };
 
-// The first 16 bytes of a full digest: what a group's digest is.
-GroupDigest group_digest_of(const Sha256& full);
+// OpenSSL's SHA-256, fetched once (EVP_sha256() fetches on every use);
+// null if libcrypto has none.
+const evp_md_st* sha256_md();
 
 }  // namespace cohort::filecast

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <set>
 
+#include "cohort/filecast/digest.h"
 #include "sink_state.h"
 
 namespace cohort::filecast {

@@ -10,5 +10,7 @@
 namespace cohort::filecast {
 
 GroupDigest group_digest(std::span<const std::uint8_t> bytes);
+// The first 16 bytes of a group's full SHA-256.
+GroupDigest group_digest_of(const Sha256& full);
 
 }  // namespace cohort::filecast
