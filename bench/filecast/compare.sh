@@ -83,11 +83,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-log() { echo "$*" >> "$WORK/log"; }
-say() { echo "$*" >&2; log "$*"; }
-median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) {print "nan"; exit} print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (a=="nan" || b=="nan" || b==0) print "nan"; else printf "%.3f\n", a/b}'; }
-record() { echo "$2 $3 $(ratio "$2" "$3")" >> "$WORK/fig.$1"; }   # target ours anchor
+. "$REPO/bench/compare_lib.sh"
 
 # ---------------------------------------------------------------- anchor
 
@@ -136,31 +132,7 @@ start_daemons() {
   "$COHORT" keys user root --dir "$ca" >/dev/null
   echo "root root" > "$WORK/accounts"
   export COHORT_CA=$ca/ca.pem COHORT_CERT=$ca/users/root.pem COHORT_KEY=$ca/users/root.key
-  for i in $(seq 1 "$RECEIVERS"); do
-    cat > "$WORK/cohortd$i.toml" <<EOF
-cluster = "$PFX"
-listen = "$(addr "$i"):7001"
-[tls]
-ca = "$ca/ca.pem"
-cert = "$ca/hosts/h$i.pem"
-key = "$ca/hosts/h$i.key"
-crl = "$ca/crl.pem"
-[accounts]
-map = "$WORK/accounts"
-[log]
-file = "$WORK/cohortd$i.log"
-EOF
-    ip netns exec "${PFX}$i" "$COHORTD" -c "$WORK/cohortd$i.toml" 2>> "$WORK/cohortd$i.log" &
-    DAEMONS+=($!)
-  done
-  for i in $(seq 1 "$RECEIVERS"); do
-    local ok=0
-    for _ in $(seq 1 50); do
-      if $IN0 "$COHORT" exec --connect-timeout 1 "$(addr "$i")" true 2>/dev/null; then ok=1; break; fi
-      sleep 0.1
-    done
-    [ "$ok" = 1 ] || { say "cohortd on host $i does not answer; its log: $(tail -5 "$WORK/cohortd$i.log")"; exit 1; }
-  done
+  start_cohortd "$RECEIVERS"
 }
 
 set_loss() {   # percent of UDP datagrams dropped on each receiver's input (all of ours are UDP but TLS control)
