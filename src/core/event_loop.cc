@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <ctime>
 
 namespace cohort {
 
@@ -134,22 +135,38 @@ Status EventLoop::run_until(TimePoint deadline) {
   return ok_status();
 }
 
-int EventLoop::wait_timeout_ms(TimePoint deadline) const {
-  if (!deferred_.empty()) return 0;
+// How long epoll may sleep: nullopt forever. Timers are kept to the
+// microsecond (epoll_pwait2), so a pacer asking for 100 us gets about that
+// rather than a whole millisecond.
+std::optional<Duration> EventLoop::wait_time(TimePoint deadline) const {
+  if (!deferred_.empty()) return Duration::zero();
   TimePoint wake = deadline;
   if (!timer_order_.empty()) wake = std::min(wake, timer_order_.begin()->first);
-  if (wake == TimePoint::max()) return -1;
+  if (wake == TimePoint::max()) return std::nullopt;
   Duration left = wake - now();
-  if (left <= Duration::zero()) return 0;
-  auto ms = std::chrono::ceil<std::chrono::milliseconds>(left).count();
-  return static_cast<int>(std::min<std::int64_t>(ms, 60'000));
+  if (left <= Duration::zero()) return Duration::zero();
+  return std::min<Duration>(left, std::chrono::seconds(60));
+}
+
+int EventLoop::wait_events(std::span<::epoll_event> events, std::optional<Duration> wait) {
+  const int capacity = static_cast<int>(events.size());
+  if (!wait) return epoll_wait(epoll_fd_, events.data(), capacity, -1);
+  if (fine_waits_) {
+    const auto us = std::chrono::ceil<std::chrono::microseconds>(*wait).count();
+    const timespec timeout{static_cast<time_t>(us / 1'000'000), static_cast<long>(us % 1'000'000) * 1000};
+    int n = epoll_pwait2(epoll_fd_, events.data(), capacity, &timeout, nullptr);
+    if (n >= 0 || errno != ENOSYS) return n;
+    fine_waits_ = false;  // a kernel before 5.11: millisecond waits
+  }
+  const auto ms = std::chrono::ceil<std::chrono::milliseconds>(*wait).count();
+  return epoll_wait(epoll_fd_, events.data(), capacity, static_cast<int>(ms));
 }
 
 Status EventLoop::turn(TimePoint deadline) {
   run_deferred();
   if (stopping_) return ok_status();
   std::array<epoll_event, 64> events{};
-  int n = epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), wait_timeout_ms(deadline));
+  int n = wait_events(events, wait_time(deadline));
   if (n < 0) {
     if (errno == EINTR) return ok_status();
     return Error::from_errno(errno, "epoll_wait");

@@ -109,7 +109,8 @@ Result<std::unique_ptr<ReceiverNode>> ReceiverNode::create(EventLoop& loop, UdpS
   const SessionInfo& info = node->setup_.info;
   auto layout = Layout::create(info.entries, info.params);
   if (!layout) return layout.error();
-  auto sink = FileSink::open(dest, info, *layout);
+  // CastReceiver checks every group against the session's digests before it writes it.
+  auto sink = FileSink::open(dest, info, *layout, SinkOptions{.groups_verified = true});
   if (!sink) return sink.error();
   node->sink_ = std::move(*sink);
   node->machine_ = std::make_unique<CastReceiver>(info, *node->sink_, node->setup_.plan.sender.id, Rng(random_u64()));
@@ -117,6 +118,11 @@ Result<std::unique_ptr<ReceiverNode>> ReceiverNode::create(EventLoop& loop, UdpS
   if (!driver) return driver.error();
   node->driver_ = std::move(*driver);
   if (Status s = configure_driver(*node->driver_, node->setup_.plan, info.session_id, options); !s) return s.error();
+  // Measured on a 2-core host with 4 receivers: without it every datagram
+  // woke a receiver, and the wake-ups took more CPU than the transfer
+  // (256 MiB lossless: 4.6 s, with it 2.9 s). 500 us of a gigabit stream is
+  // 62 KB, well inside even an unprivileged receive buffer.
+  node->driver_->set_receive_coalescing(std::chrono::microseconds(500), 8);
   return node;
 }
 

@@ -13,7 +13,7 @@ namespace cohort::filecast::protocol {
 
 // Group g's proactive repair follows the data of the kRepairLag-th group
 // after it, so a receiver that noticed a loss in g has joined g's channel.
-inline constexpr std::uint64_t kRepairLag = 2;
+inline constexpr std::uint64_t kRepairLag = 4;
 
 // A receiver waits a random time in [0, kRequestSpread] before asking, so
 // that one request can suppress the others (SRFTT's randomised back-off).

@@ -34,6 +34,12 @@ constexpr double kProactiveRisk = 0.2;   // summed chance, over receivers, that 
 constexpr double kRequestedRisk = 0.05;  // chance that an answered request falls short again
 constexpr double kPriorWeight = 256;     // blocks' worth of weight the pooled loss has in each receiver's estimate
 constexpr double kMaxLossModel = 0.5;
+// During a pass, a requested round waits this long before it starts, so
+// that the requests of other receivers for the group fold into it instead of
+// each getting a round of its own (the pass keeps the link busy meanwhile).
+// Measured with 4 receivers at 5% loss on a loaded host: answering at once
+// sent 14 times the requested repair. After the pass, rounds go at once.
+constexpr Duration kRequestGather = std::chrono::milliseconds(1);
 
 // One thing the sender transmits: data blocks [begin, end) of a group, a
 // repair round (indices [begin, end)), or a stop packet. Repair rounds go
@@ -44,6 +50,7 @@ struct Unit {
   std::uint16_t begin = 0, end = 0;
   std::uint16_t next = 0;            // the next block or index to send
   bool requested = false;            // a repair round answering requests
+  TimePoint due{};                   // a requested round waits till then for more requests
   std::vector<Buffer> repair;        // encoded when the round starts
 };
 
@@ -284,6 +291,7 @@ struct CastSender::State {
       Unit unit{Unit::Kind::repair, req.group, g.repair_end, static_cast<std::uint16_t>(end)};
       unit.next = unit.begin;
       unit.requested = true;
+      unit.due = in_pass ? now + kRequestGather : now;
       urgent.push_back(std::move(unit));
       g.queued = &urgent.back();
     }
@@ -387,7 +395,10 @@ struct CastSender::State {
     refill(now);
     for (std::size_t sent = 0; sent < burst_packets(); ++sent) {
       Unit* unit = front_unit(now);
-      if (unit == nullptr) return;
+      if (unit == nullptr) {
+        if (!urgent.empty()) out.set_timer(kPaceTimer, urgent.front().due - now);
+        return;
+      }
       if (unit->kind == Unit::Kind::stop && now - last_stop_at < kStopSpacing) {
         out.set_timer(kPaceTimer, last_stop_at + kStopSpacing - now);
         return;
@@ -421,7 +432,7 @@ struct CastSender::State {
     if (!stream.empty() && stream.front().kind == Unit::Kind::repair && stream.front().next != stream.front().begin) {
       return &stream.front();
     }
-    if (!urgent.empty()) return &urgent.front();
+    if (!urgent.empty() && urgent.front().due <= now) return &urgent.front();
     if (stream.empty() && !extend_stream(now)) return nullptr;
     return &stream.front();
   }

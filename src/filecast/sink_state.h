@@ -62,6 +62,7 @@ struct FileSink::State {
   OpenFile& keep_open(OpenFile file);
   Status store(std::uint64_t group, ByteView bytes);
   Status advance_hash(std::uint32_t e, OpenFile& file, std::uint64_t fresh, ByteView fresh_bytes);
+  Status verify_whole(std::uint32_t e, OpenFile& file);
   Status complete(std::uint32_t e);
   void close_file(std::uint32_t e);
   Status discard(std::uint32_t e, int dir);

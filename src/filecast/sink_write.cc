@@ -1,5 +1,6 @@
 // FileSink storing groups: part file and sidecar record, the whole-file
-// SHA-256 fed in order, and the verified rename.
+// SHA-256 fed in order (unless the caller verified the groups), and the
+// verified rename.
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -57,7 +58,9 @@ Status FileSink::State::store(std::uint64_t group, ByteView bytes) {
   st.held[local] = true;
   ++st.held_count;
   progress.bytes_stored += extent.bytes;
-  if (Status s = advance_hash(extent.entry, **file, local, bytes); !s) return s;
+  if (!options.groups_verified) {
+    if (Status s = advance_hash(extent.entry, **file, local, bytes); !s) return s;
+  }
   return st.held_count == st.groups.count ? complete(extent.entry) : ok_status();
 }
 
@@ -84,24 +87,16 @@ Status FileSink::State::advance_hash(std::uint32_t e, OpenFile& file, std::uint6
   return ok_status();
 }
 
-// Every group is stored: verify the whole file, then give it its name.
+// Every group is stored: verify the whole file (unless its groups were), then
+// give it its name.
 Status FileSink::State::complete(std::uint32_t e) {
   EntryState& st = entries[e];
   const CastEntry& entry = info.entries[e];
   Result<OpenFile*> opened = open_file(e);
   if (!opened) return opened.error();
   OpenFile& file = **opened;
-  if (Status s = advance_hash(e, file, st.groups.count, {}); !s) return s;
-  Result<Sha256> digest = st.hasher->finish();
-  if (!digest) return digest.error();
-  if (*digest != entry.sha256) {
-    progress.bytes_stored -= entry.size;
-    Status removed = discard(e, file.dir.get());
-    close_file(e);
-    if (!removed) return removed;
-    return Error(Errc::malformed,
-                 "the received file's SHA-256 differs from the session's, so it was removed; "
-                 "cast it again (did it change on the sender?)");
+  if (!options.groups_verified) {
+    if (Status s = verify_whole(e, file); !s) return s;
   }
   if (::fchmod(file.part.get(), entry.mode & 0777) != 0) return Error::from_errno(errno, "setting the mode");
   if (options.fsync && ::fsync(file.part.get()) != 0) return Error::from_errno(errno, "syncing the file");
@@ -117,6 +112,23 @@ Status FileSink::State::complete(std::uint32_t e) {
   st.hasher.reset();
   ++progress.files_done;
   return ok_status();
+}
+
+// The whole file's SHA-256 against the session's; a mismatching file is removed.
+Status FileSink::State::verify_whole(std::uint32_t e, OpenFile& file) {
+  EntryState& st = entries[e];
+  const CastEntry& entry = info.entries[e];
+  if (Status s = advance_hash(e, file, st.groups.count, {}); !s) return s;
+  Result<Sha256> digest = st.hasher->finish();
+  if (!digest) return digest.error();
+  if (*digest == entry.sha256) return ok_status();
+  progress.bytes_stored -= entry.size;
+  Status removed = discard(e, file.dir.get());
+  close_file(e);
+  if (!removed) return removed;
+  return Error(Errc::malformed,
+               "the received file's SHA-256 differs from the session's, so it was removed; "
+               "cast it again (did it change on the sender?)");
 }
 
 void FileSink::State::close_file(std::uint32_t e) {

@@ -1,5 +1,7 @@
 #include "cohort/transport/udp_driver.h"
 
+#include <time.h>
+
 #include <algorithm>
 #include <optional>
 #include <span>
@@ -157,12 +159,15 @@ void UdpMachineDriver::join(ChannelId id, bool on) {
 // machine sends in answer leaves in one sendmmsg, and a timer re-armed per
 // datagram is armed once.
 void UdpMachineDriver::receive_available(UdpSocket& socket, const Channel* channel) {
+  std::size_t received = 0;
   for (int i = 0; i < kMaxBatchesPerEvent; ++i) {
     auto batch = socket.receive_batch(kReceiveBatch);
     if (!batch) {
       if (batch.error().code() != Errc::would_block) ++stats_.receive_errors;
+      if (received >= coalesce_busy_) pause_after_busy_drain();
       return;
     }
+    received += batch->size();
     // Another socket on this host may have joined the group; until the
     // machine joins, the channel's datagrams are not for it.
     if (channel != nullptr && !channel->joined) continue;
@@ -189,6 +194,13 @@ void UdpMachineDriver::receive_available(UdpSocket& socket, const Channel* chann
     }
     apply(actions);
   }
+}
+
+void UdpMachineDriver::pause_after_busy_drain() {
+  if (coalesce_pause_ <= Duration::zero()) return;
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(coalesce_pause_).count();
+  const timespec pause{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+  ::nanosleep(&pause, nullptr);
 }
 
 bool UdpMachineDriver::take_fanout_header(Buffer& bytes) {

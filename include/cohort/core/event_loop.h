@@ -9,11 +9,15 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <span>
 #include <unordered_map>
 #include <vector>
 
 #include "cohort/core/clock.h"
 #include "cohort/core/error.h"
+
+struct epoll_event;
 
 namespace cohort {
 
@@ -61,7 +65,8 @@ class EventLoop {
   EventLoop(int epoll_fd, int wake_fd);
   Status run_until(TimePoint deadline);
   Status turn(TimePoint deadline);
-  int wait_timeout_ms(TimePoint deadline) const;
+  std::optional<Duration> wait_time(TimePoint deadline) const;
+  int wait_events(std::span<::epoll_event> events, std::optional<Duration> wait);
   void run_due_timers();
   void run_deferred();
   void drain_posted();
@@ -75,6 +80,7 @@ class EventLoop {
   int epoll_fd_;
   int wake_fd_;
   bool stopping_ = false;
+  bool fine_waits_ = true;  // epoll_pwait2 available
   std::uint64_t next_generation_ = 1;
   std::unordered_map<int, std::shared_ptr<Watch>> watches_;
   TimerId next_timer_ = 1;

@@ -87,5 +87,21 @@ TEST(EventLoop, RunForReturnsAtItsDeadline) {
   EXPECT_GE(loop->now() - start, Duration(20ms));
 }
 
+// Waits are kept to the microsecond: 100 chained timers of 50 us would take
+// at least 100 ms if each wait were rounded up to a millisecond.
+TEST(EventLoop, ShortTimersAreNotRoundedUpToMilliseconds) {
+  auto loop = make_loop();
+  int left = 100;
+  std::function<void()> again = [&] {
+    if (--left == 0) return loop->stop();
+    loop->add_timer(50us, again);
+  };
+  loop->add_timer(50us, again);
+  TimePoint start = loop->now();
+  ASSERT_TRUE(loop->run_for(10s).ok());
+  EXPECT_EQ(left, 0);
+  EXPECT_LT(loop->now() - start, Duration(100ms));
+}
+
 }  // namespace
 }  // namespace cohort

@@ -84,8 +84,8 @@ class FilesTest : public ::testing::Test {
     return Prepared{std::move(*content), std::move(info), std::move(*layout)};
   }
 
-  std::unique_ptr<FileSink> open_sink(const Prepared& p) {
-    Result<std::unique_ptr<FileSink>> sink = FileSink::open(dest_.string(), p.info, p.layout);
+  std::unique_ptr<FileSink> open_sink(const Prepared& p, SinkOptions options = {}) {
+    Result<std::unique_ptr<FileSink>> sink = FileSink::open(dest_.string(), p.info, p.layout, options);
     EXPECT_TRUE(sink) << sink.error().to_string();
     return sink ? std::move(*sink) : nullptr;
   }
@@ -427,6 +427,20 @@ TEST_F(FilesTest, AShaMismatchLeavesNoFinalFile) {
   EXPECT_FALSE(sink->has_group(0));
   EXPECT_EQ(sink->progress().bytes_stored, 0u);
   EXPECT_EQ(sink->finish().error().code(), Errc::not_found);
+}
+
+// With groups_verified the caller vouches for each group, so the sink makes
+// no second pass over the file: the same mismatch goes unnoticed by design.
+TEST_F(FilesTest, WithGroupsVerifiedTheSinkSkipsTheWholeFilePass) {
+  write_file(src_ / "a", random_bytes(3 * kGroup, 80));
+  Prepared p = prepare({(src_ / "a").string()});
+  p.info.entries[0].sha256[0] ^= 1;
+  std::unique_ptr<FileSink> sink = open_sink(p, SinkOptions{.groups_verified = true});
+  ASSERT_TRUE(sink);
+  for (std::uint64_t g = 0; g < 3; ++g) ASSERT_TRUE(sink->write_group(g, group_bytes(p, g)));
+  ASSERT_TRUE(sink->finish());
+  EXPECT_EQ(read_file(dest_ / "a"), read_file(src_ / "a"));
+  EXPECT_TRUE(leftovers().empty());
 }
 
 TEST_F(FilesTest, SinkRefusesWrongGroupsAndSizes) {

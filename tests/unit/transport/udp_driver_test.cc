@@ -181,5 +181,48 @@ TEST(UdpMachineDriver, TaggedDriversTalkAndOtherTagsAreDropped) {
   EXPECT_EQ(alice.received(), 5);  // 1, 3, ..., 9: nothing from the other group
 }
 
+// Counts datagrams; at the `wake_after`-th it asks for a timer due at once,
+// and records when the datagram and the timer were seen.
+class BurstProbe final : public Machine {
+ public:
+  explicit BurstProbe(int wake_after) : wake_after_(wake_after) {}
+  void start(TimePoint, Actions&) override {}
+  void on_packet(TimePoint now, NodeId, const Buffer&, Actions& out) override {
+    if (++received_ != wake_after_) return;
+    last_packet_at = now;
+    out.set_timer(kRetry, Duration::zero());
+  }
+  void on_timer(TimePoint now, TimerKey, Actions& out) override {
+    timer_at = now;
+    out.output("timer");
+  }
+  TimePoint last_packet_at{}, timer_at{};
+
+ private:
+  int wake_after_;
+  int received_ = 0;
+};
+
+// The pause follows a busy drain, so the loop attends to nothing else
+// meanwhile: a timer due at once fires only after it.
+TEST(UdpMachineDriver, ReceiveCoalescingPausesAfterABusyDrain) {
+  auto loop = make_loop();
+  BurstProbe probe(10);
+  auto driver = make_driver(*loop, probe);
+  driver->set_receive_coalescing(100ms, 8);
+  auto sender = UdpSocket::bind(Address::ipv4_loopback(0));
+  ASSERT_TRUE(sender.ok());
+  ASSERT_TRUE(driver->add_peer(2, sender->local_address().value()).ok());
+  driver->on_output([&](const std::string&) { loop->stop(); });
+  driver->start();
+  std::vector<Datagram> burst;
+  for (int i = 0; i < 10; ++i) burst.push_back({address_of(*driver), Buffer::copy_of("x")});
+  ASSERT_EQ(sender->send_batch(burst).value(), 10u);
+  ASSERT_TRUE(loop->run_for(20s).ok());
+
+  ASSERT_NE(probe.timer_at, TimePoint{});
+  EXPECT_GE(probe.timer_at - probe.last_packet_at, 100ms);
+}
+
 }  // namespace
 }  // namespace cohort
