@@ -45,6 +45,7 @@ for a in "$ANCHOR" "$ISAL_ANCHOR"; do
   fi
 done
 BUILD=${1:-$REPO/build/release}
+[ -d "$BUILD" ] && BUILD=$(cd "$BUILD" && pwd)   # the receivers run it from cohortd, in another directory
 COHORT=$BUILD/src/cli/cohort
 COHORTD=$BUILD/src/exec/cohortd
 FEC_BENCH=$BUILD/bench/filecast_fec_bench
