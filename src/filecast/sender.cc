@@ -26,6 +26,7 @@ constexpr std::size_t kBurstPackets = 64;           // at most this many datagra
 // timers fire with millisecond granularity, so smaller bursts could not
 // reach a gigabit rate.
 constexpr double kBurstSeconds = 0.002;
+constexpr std::size_t kPaceBatch = 8;              // datagrams' worth of tokens a capped sender waits for
 constexpr Duration kUncappedGap = std::chrono::microseconds(250);  // between bursts without a rate cap
 constexpr int kStopPackets = 3;
 constexpr Duration kStopSpacing = std::chrono::milliseconds(5);
@@ -404,7 +405,10 @@ struct CastSender::State {
         return;
       }
       if (info.params.rate_bits_per_s != 0 && tokens < static_cast<double>(packet_bits())) {
-        const double wait_s = (static_cast<double>(packet_bits()) - tokens) / static_cast<double>(info.params.rate_bits_per_s);
+        // Waits for a batch's worth: waking per datagram (the loop's timers
+        // are precise to the microsecond) would cost more than the sending.
+        const double batch_bits = static_cast<double>(packet_bits() * std::min(kPaceBatch, burst_packets()));
+        const double wait_s = (batch_bits - tokens) / static_cast<double>(info.params.rate_bits_per_s);
         out.set_timer(kPaceTimer, std::chrono::duration_cast<Duration>(std::chrono::duration<double>(wait_s)) + 1us);
         return;
       }
