@@ -20,6 +20,7 @@ exec </dev/null   # the same (empty) stdin for ssh, pdsh and cohort
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
+. "$REPO/bench/compare_lib.sh"
 ANCHOR=${ANCHOR:-$HERE/../../../shared/anchors/exec/pdsh_bench.sh}
 RUNS=${RUNS:-15}
 ROUNDS=${ROUNDS:-2}
@@ -42,42 +43,15 @@ BUILD=${1:-$REPO/build/release}
 COHORT=$BUILD/src/cli/cohort
 COHORTD=$BUILD/src/exec/cohortd
 SIM=$BUILD/src/sim/cohort-sim
-if [ $# -eq 0 ] && { [ ! -x "$COHORT" ] || [ ! -x "$COHORTD" ] || [ ! -x "$SIM" ]; }; then
-  echo "compare.sh: building cohort-cli, cohortd and cohort-sim (release preset)" >&2
-  (cd "$REPO" && cmake --preset release >/dev/null &&
-    cmake --build --preset release -j2 --target cohort-cli cohortd cohort-sim >/dev/null)
-fi
-for b in "$COHORT" "$COHORTD" "$SIM"; do
-  [ -x "$b" ] || { echo "compare.sh: $b is missing (build it: cmake --preset release &&" \
-    "cmake --build --preset release -j2 --target cohort-cli cohortd cohort-sim)" >&2; exit 1; }
-done
+ensure_binaries "$(( $# > 0 ))" "cohort-cli cohortd cohort-sim" "$COHORT" "$COHORTD" "$SIM"
 
 WORK=$(mktemp -d -t cohort-exec-compare.XXXXXX)
 chmod 700 "$WORK"
 DAEMONS=()
 ANCHOR_PID=""
-cleanup() {
-  set +e
-  if [ -n "$ANCHOR_PID" ]; then   # its own trap removes its namespaces
-    kill "$ANCHOR_PID" 2>/dev/null
-    for _ in $(seq 300); do kill -0 "$ANCHOR_PID" 2>/dev/null || break; sleep 0.1; done
-  fi
-  for p in "${DAEMONS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null; done
-  for p in "${DAEMONS[@]:-}"; do
-    [ -n "$p" ] || continue
-    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$p" 2>/dev/null
-  done
-  wait 2>/dev/null
-  for i in $(seq 0 "$HOSTS"); do ip netns del "${PFX}$i" 2>/dev/null; done
-  ip link del "$BR" 2>/dev/null
-  if [ -n "${LOG:-}" ]; then cat "$WORK/log" > "$LOG" 2>/dev/null; fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+trap 'clean_up_run "$HOSTS"' EXIT
 trap 'exit 130' INT TERM
 
-. "$REPO/bench/compare_lib.sh"
 
 # ---------------------------------------------------------------- anchor
 
@@ -108,22 +82,6 @@ anchor_round() {   # $1 = round
 
 addr() { echo "$NET.$((10 + $1))"; }
 IN0="ip netns exec ${PFX}0"
-
-make_hosts() {   # the anchor's topology: namespace 0 the client, 1..HOSTS the hosts
-  ip link add "$BR" type bridge
-  ip link set "$BR" up
-  local i ns
-  for i in $(seq 0 "$HOSTS"); do
-    ns=${PFX}$i
-    ip netns add "$ns"
-    ip link add "${ns}h" type veth peer name "${ns}n"
-    ip link set "${ns}h" master "$BR" up
-    ip link set "${ns}n" netns "$ns"
-    ip -n "$ns" link set lo up
-    ip -n "$ns" link set "${ns}n" up
-    ip -n "$ns" addr add "$(addr "$i")/24" dev "${ns}n"
-  done
-}
 
 make_keys() {   # the CA, a host certificate per host, root's, and the first-contact users
   local ca=$WORK/ca i
@@ -211,7 +169,7 @@ summary() {   # $1 = target, $2 = goal (ratio at most)
 say "compare.sh: $ROUNDS rounds of $RUNS runs; cohort from $BUILD; cpus $(nproc)," \
   "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 [ "$SKIP_ANCHOR" = 1 ] || prepare_anchor
-make_hosts
+make_hosts "$HOSTS"
 make_keys
 start_daemons
 check_ours

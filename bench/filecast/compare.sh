@@ -22,6 +22,7 @@ exec </dev/null
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
+. "$REPO/bench/compare_lib.sh"
 ANCHOR=${ANCHOR:-$REPO/../shared/anchors/filecast/uftp_bench.sh}
 ISAL_ANCHOR=${ISAL_ANCHOR:-$REPO/../shared/anchors/filecast/isal_bench.sh}
 ROUNDS=${ROUNDS:-3}
@@ -49,42 +50,15 @@ BUILD=${1:-$REPO/build/release}
 COHORT=$BUILD/src/cli/cohort
 COHORTD=$BUILD/src/exec/cohortd
 FEC_BENCH=$BUILD/bench/filecast_fec_bench
-if [ $# -eq 0 ] && { [ ! -x "$COHORT" ] || [ ! -x "$COHORTD" ] || [ ! -x "$FEC_BENCH" ]; }; then
-  echo "compare.sh: building cohort-cli, cohortd and filecast_fec_bench (release preset)" >&2
-  (cd "$REPO" && cmake --preset release >/dev/null &&
-    cmake --build --preset release -j2 --target cohort-cli cohortd filecast_fec_bench >/dev/null)
-fi
-for b in "$COHORT" "$COHORTD" "$FEC_BENCH"; do
-  [ -x "$b" ] || { echo "compare.sh: $b is missing (cmake --preset release &&" \
-    "cmake --build --preset release -j2 --target cohort-cli cohortd filecast_fec_bench)" >&2; exit 1; }
-done
+ensure_binaries "$(( $# > 0 ))" "cohort-cli cohortd filecast_fec_bench" "$COHORT" "$COHORTD" "$FEC_BENCH"
 
 WORK=$(mktemp -d /dev/shm/cohort-cast-compare.XXXXXX)   # tmpfs, as the anchor: disk speed stays out
 chmod 755 "$WORK"
 DAEMONS=()
 ANCHOR_PID=""
-cleanup() {
-  set +e
-  if [ -n "$ANCHOR_PID" ]; then   # its own trap removes its namespaces
-    kill "$ANCHOR_PID" 2>/dev/null
-    for _ in $(seq 300); do kill -0 "$ANCHOR_PID" 2>/dev/null || break; sleep 0.1; done
-  fi
-  for p in "${DAEMONS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null; done
-  for p in "${DAEMONS[@]:-}"; do
-    [ -n "$p" ] || continue
-    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$p" 2>/dev/null
-  done
-  wait 2>/dev/null
-  for i in $(seq 0 "$RECEIVERS"); do ip netns del "${PFX}$i" 2>/dev/null; done
-  ip link del "$BR" 2>/dev/null
-  if [ -n "${LOG:-}" ]; then cat "$WORK/log" > "$LOG" 2>/dev/null; fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+trap 'clean_up_run "$RECEIVERS"' EXIT
 trap 'exit 130' INT TERM
 
-. "$REPO/bench/compare_lib.sh"
 
 # ---------------------------------------------------------------- anchor
 
@@ -108,23 +82,6 @@ anchor_round() {   # $1 = round: one run of every loss rate
 
 addr() { echo "$NET.$((10 + $1))"; }
 IN0="ip netns exec ${PFX}0"
-
-make_hosts() {   # the anchor's topology: namespace 0 the sender, 1..RECEIVERS the receivers
-  ip link add "$BR" type bridge mcast_snooping 0
-  ip link set "$BR" up
-  local i ns
-  for i in $(seq 0 "$RECEIVERS"); do
-    ns=${PFX}$i
-    ip netns add "$ns"
-    ip link add "${ns}h" type veth peer name "${ns}n"
-    ip link set "${ns}h" master "$BR" up
-    ip link set "${ns}n" netns "$ns"
-    ip -n "$ns" link set lo up
-    ip -n "$ns" link set "${ns}n" up
-    ip -n "$ns" addr add "$(addr "$i")/24" dev "${ns}n"
-    ip -n "$ns" route add 224.0.0.0/4 dev "${ns}n"
-  done
-}
 
 start_daemons() {
   local ca=$WORK/ca i
@@ -224,7 +181,7 @@ summary() {   # $1 = target, $2 = "<=" or ">=", $3 = goal
 
 say "compare.sh: $ROUNDS rounds, ${SIZE_MB} MiB to $RECEIVERS receivers, rate cap $RATE_KBPS kbit/s;" \
   "cohort from $BUILD; cpus $(nproc), load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-make_hosts
+make_hosts "$RECEIVERS" multicast
 start_daemons
 head -c "$((SIZE_MB * 1024 * 1024))" /dev/urandom > "$WORK/payload.bin"
 SUM=$(sha256sum < "$WORK/payload.bin" | cut -d' ' -f1)

@@ -23,9 +23,15 @@ constexpr TimerKey kGroupTimerBase = TimerKey{1} << 32;  // + group: that group'
 constexpr Duration kFirstReadyRetry = std::chrono::milliseconds(20);
 constexpr Duration kMaxReadyRetry = std::chrono::milliseconds(500);
 constexpr Duration kFirstDoneRetry = std::chrono::milliseconds(100);
+constexpr Duration kMaxDoneRetry = kFirstDoneRetry * 16;
 constexpr int kDoneAttempts = 12;
 constexpr std::uint64_t kFirstProgress = 1;     // the first report as soon as a group went by
 constexpr std::uint64_t kProgressCeiling = 2048;
+
+// The wait before retry number `attempt` (from 0): `first`, doubling up to `cap`.
+Duration doubling(Duration first, int attempt, Duration cap) {
+  return std::min(cap, first * (1 << std::clamp(attempt, 0, 8)));
+}
 
 // A group this receiver lacks and knows the sender is sending.
 struct OpenGroup {
@@ -124,7 +130,7 @@ struct CastReceiver::State {
       }
     }
     out.send(sender, codec.encode(std::move(ready)));
-    out.set_timer(kReadyTimer, std::min(kMaxReadyRetry, kFirstReadyRetry * (1 << std::min(ready_attempts++, 8))));
+    out.set_timer(kReadyTimer, doubling(kFirstReadyRetry, ready_attempts++, kMaxReadyRetry));
   }
 
   void complete(Actions& out) {
@@ -139,7 +145,7 @@ struct CastReceiver::State {
   void send_done(Actions& out) {
     if (done_acked || done_attempts >= kDoneAttempts) return;
     out.send(sender, codec.encode(DonePacket{}));
-    out.set_timer(kDoneTimer, kFirstDoneRetry * (1 << std::min(done_attempts, 4)));
+    out.set_timer(kDoneTimer, doubling(kFirstDoneRetry, done_attempts, kMaxDoneRetry));
     ++done_attempts;
   }
 
@@ -399,9 +405,7 @@ struct CastReceiver::State {
 
   void wait_for_answer(std::uint64_t g, OpenGroup& group, Actions& out) {
     group.ask = OpenGroup::Ask::asked;
-    const Duration retry = std::min(protocol::kMaxRetry, protocol::kFirstRetry * (1 << std::min(group.attempts, 8)));
-    ++group.attempts;
-    out.set_timer(kGroupTimerBase + g, retry);
+    out.set_timer(kGroupTimerBase + g, doubling(protocol::kFirstRetry, group.attempts++, protocol::kMaxRetry));
   }
 
   void on_group_timer(std::uint64_t g, Actions& out) {

@@ -93,13 +93,13 @@ Status FileSink::State::resume(std::uint32_t e, UniqueFd dir) {
 }
 
 // Keeps the claimed groups whose bytes match their digests, hashing the
-// in-order prefix on the way, and rewrites the sidecar with just those.
+// in-order prefix on the way (for the whole-file check, when the sink makes
+// it), and rewrites the sidecar with just those.
 Status FileSink::State::verify_claims(std::uint32_t e, OpenFile& file,
                                       const std::vector<std::uint64_t>& claims) {
   EntryState& st = entries[e];
   Result<Sha256Hasher> file_hasher = Sha256Hasher::create();
-  Result<Sha256Hasher> group_hasher = Sha256Hasher::create();
-  if (!file_hasher || !group_hasher) return Error(Errc::internal, "SHA-256 through OpenSSL is unavailable");
+  if (!file_hasher) return file_hasher.error();
   st.hasher = std::move(*file_hasher);
   std::vector<std::uint8_t> records = encode_sidecar_header(key(e));
   for (std::uint64_t local : std::set<std::uint64_t>(claims.begin(), claims.end())) {
@@ -108,15 +108,13 @@ Status FileSink::State::verify_claims(std::uint32_t e, OpenFile& file,
     const GroupExtent& extent = layout.group(group);
     std::span<std::uint8_t> bytes(scratch.data(), extent.bytes);
     if (!pread_full(file.part.get(), bytes, extent.offset, "the part file")) continue;
-    group_hasher->update(bytes);
-    Result<Sha256> digest = group_hasher->finish();
-    if (!digest || group_digest_of(*digest) != info.group_digests[group]) continue;
+    if (group_digest(bytes) != info.group_digests[group]) continue;
     st.held[local] = true;
     ++st.held_count;
     progress.bytes_stored += extent.bytes;
     std::vector<std::uint8_t> record = encode_sidecar_record(local);
     records.insert(records.end(), record.begin(), record.end());
-    if (local == st.hashed) {
+    if (local == st.hashed && !options.groups_verified) {
       st.hasher->update(bytes);
       ++st.hashed;
     }
