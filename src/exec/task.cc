@@ -18,8 +18,10 @@ namespace {
 constexpr std::size_t kReadChunk = 64u << 10;
 // Past this much stdin not yet taken by the task, stop reading the client.
 constexpr std::size_t kStdinHighWater = 1u << 20;
-// Output still open this long after the task exited (a background child
-// holds it) is cut, so that the client learns the exit status.
+// Output still open but idle this long after the task exited (a background
+// child holds it) is cut, so that the client learns the exit status. Time
+// spent waiting on a backed-up client does not count: cutting then would
+// drop output the task wrote before it exited.
 constexpr Duration kDrainAfterExit = std::chrono::seconds(2);
 
 // Watch changes on a live fd fail only on a bug; say so rather than hide it.
@@ -61,10 +63,7 @@ Task::~Task() {
 Status Task::start() {
   for (Output* output : {&stdout_, &stderr_}) {
     if (output->eof) continue;
-    if (Status s = loop_.watch(output->fd.get(), kReadable, [this, output](std::uint32_t) { read_output(*output); });
-        !s) {
-      return s;
-    }
+    if (Status s = watch_output(*output); !s) return s;
   }
   return loop_.watch(spawned_.pidfd.get(), kReadable, [this](std::uint32_t) { reap(); });
 }
@@ -137,6 +136,7 @@ void Task::read_output(Output& output) {
     maybe_finish();
     return;
   }
+  output_active_at_ = loop_.now();
   send(StreamChunk{output.stream, std::vector<std::uint8_t>(buffer, buffer + n)});
 }
 
@@ -149,9 +149,23 @@ bool Task::send(const ExecMessage& message) {
   return false;
 }
 
+Status Task::watch_output(Output& output) {
+  return loop_.watch(output.fd.get(), kReadable, [this, &output](std::uint32_t) { read_output(output); });
+}
+
+// Paused outputs are unwatched, not watched for nothing: epoll reports a
+// hang-up regardless, and reading then would replace the held frame.
 void Task::pause_output(bool paused) {
+  output_active_at_ = loop_.now();
+  if (paused == output_paused_) return;
+  output_paused_ = paused;
   for (Output* output : {&stdout_, &stderr_}) {
-    if (output->fd.get() >= 0) check(loop_.modify(output->fd.get(), paused ? 0u : kReadable), "pausing output");
+    if (output->fd.get() < 0) continue;
+    if (paused) {
+      loop_.unwatch(output->fd.get());
+    } else {
+      check(watch_output(*output), "resuming output");
+    }
   }
 }
 
@@ -212,13 +226,22 @@ void Task::reap() {
   info_.user_cpu_us = micros(usage.ru_utime);
   info_.system_cpu_us = micros(usage.ru_stime);
   info_.max_rss_kib = static_cast<std::uint64_t>(usage.ru_maxrss);
+  cut_idle_output_after(kDrainAfterExit);
+  maybe_finish();
+}
+
+void Task::cut_idle_output_after(Duration after) {
   std::weak_ptr<bool> alive = alive_;
-  timers_.push_back(loop_.add_timer(kDrainAfterExit, [this, alive] {
-    if (alive.expired()) return;
+  timers_.push_back(loop_.add_timer(after, [this, alive] {
+    if (alive.expired() || finished_) return;
+    Duration idle = loop_.now() - output_active_at_;
+    if (pending_ || idle < kDrainAfterExit) {
+      cut_idle_output_after(pending_ ? kDrainAfterExit : kDrainAfterExit - idle);
+      return;
+    }
     close_outputs();
     maybe_finish();
   }));
-  maybe_finish();
 }
 
 void Task::maybe_finish() {

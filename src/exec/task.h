@@ -72,6 +72,7 @@ class Task {
     Stream stream;
     bool eof = false;
   };
+  Status watch_output(Output& output);
   void read_output(Output& output);
   bool send(const ExecMessage& message);
   void pause_output(bool paused);
@@ -79,6 +80,7 @@ class Task {
   void flush_stdin();
   void close_stdin();
   void reap();
+  void cut_idle_output_after(Duration after);
   void maybe_finish();
   void close_outputs();
   void finish();
@@ -98,10 +100,12 @@ class Task {
   std::vector<std::uint8_t> stdin_pending_;
   bool stdin_eof_requested_ = false;
   bool stdin_watched_ = false;
+  bool output_paused_ = false;
   bool exited_ = false;
   bool finished_ = false;
   bool reported_ = false;  // on_ended_ has run: the exit went out, or the client went
   std::vector<EventLoop::TimerId> timers_;
+  TimePoint output_active_at_{};  // last output read, or pause change
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

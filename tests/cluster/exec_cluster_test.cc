@@ -59,8 +59,9 @@ TEST_F(ExecClusterTest, StdinStdoutStderrAreByteExactForLargeBinaryStreams) {
                       out.string() + " 2> " + err.string());
   ASSERT_TRUE(result.success()) << result.describe() << " " << read_file(err).substr(0, 300);
   std::string sent = read_file(in);
-  EXPECT_TRUE(read_file(out) == sent) << "stdout differs from stdin";
-  EXPECT_TRUE(read_file(err) == sent) << "stderr differs from stdin";
+  std::string got_out = read_file(out), got_err = read_file(err);
+  EXPECT_TRUE(got_out == sent) << "stdout differs from stdin: " << got_out.size() << " of " << sent.size() << " bytes";
+  EXPECT_TRUE(got_err == sent) << "stderr differs from stdin: " << got_err.size() << " of " << sent.size() << " bytes";
 }
 
 TEST_F(ExecClusterTest, ExitCodesAndSignalsComeBack) {
