@@ -3,6 +3,7 @@
 #include <netdb.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "cohort/core/clock.h"
@@ -183,7 +184,13 @@ Result<std::unique_ptr<ExecSession>> ExecSession::start(EventLoop& loop, SSL_CTX
 }
 
 bool ExecSession::send_stdin(ByteView bytes) {
-  send(StreamChunk{Stream::stdin_, std::vector<std::uint8_t>(bytes.begin(), bytes.end())});
+  // A frame carries at most kMaxChunkBytes, which the daemon enforces.
+  std::size_t at = 0;
+  do {
+    const ByteView piece = bytes.subspan(at, std::min(kMaxChunkBytes, bytes.size() - at));
+    send(StreamChunk{Stream::stdin_, std::vector<std::uint8_t>(piece.begin(), piece.end())});
+    at += piece.size();
+  } while (at < bytes.size());
   return held_.empty();
 }
 

@@ -20,6 +20,7 @@ constexpr Duration kStep = std::chrono::milliseconds(50);
 constexpr Duration kRestartDelay = std::chrono::milliseconds(50);
 constexpr Duration kCrashPoll = std::chrono::milliseconds(1);
 constexpr std::size_t kTamperTail = 64;  // bytes at the end of a block packet: its payload
+constexpr std::size_t kHoleSpan = 64 * 1024;
 
 class MemorySource final : public ContentSource {
  public:
@@ -150,6 +151,11 @@ class Scenario {
     for (std::size_t i = 0; i < options_.file_sizes.size(); ++i) {
       std::vector<std::uint8_t> bytes(options_.file_sizes[i]);
       for (auto& b : bytes) b = static_cast<std::uint8_t>(rng.next());
+      if (options_.holes) {
+        for (std::size_t at = kHoleSpan; at < bytes.size(); at += 2 * kHoleSpan) {
+          std::fill_n(bytes.begin() + static_cast<std::ptrdiff_t>(at), std::min(kHoleSpan, bytes.size() - at), 0);
+        }
+      }
       files_.push_back(std::move(bytes));
       info_.entries.push_back(CastEntry{.path = fmt::format("f{}", i), .size = options_.file_sizes[i]});
     }
@@ -318,11 +324,11 @@ std::string cast_replay_command(std::uint64_t seed, const CastScenarioOptions& o
   for (auto size : o.file_sizes) sizes += fmt::format(" {}", size);
   return fmt::format(
       "cohort-sim cast --receivers {} --file-sizes{} -k {} --block-size {} --repair-channels {} --expected-loss {} "
-      "--rate {} --loss {} --burst-loss {} --reorder {} --duplicate {}{}{} --late-joiners {} --tamper {} "
+      "--rate {} --loss {} --burst-loss {} --reorder {} --duplicate {}{}{}{} --late-joiners {} --tamper {} "
       "--seed {} --trace",
       o.receivers, sizes, o.k, o.block_size, o.repair_channels, o.expected_loss, o.rate_bits_per_s, o.loss,
       o.burst_loss, o.reorder, o.duplicate, o.crash_restart ? " --crash" : "", o.encrypt ? " --encrypt" : "",
-      o.late_joiners, o.tamper, seed);
+      o.holes ? " --holes" : "", o.late_joiners, o.tamper, seed);
 }
 
 }  // namespace cohort::filecast

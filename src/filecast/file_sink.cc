@@ -110,6 +110,11 @@ Status FileSink::write_group(std::uint64_t group, std::span<const std::uint8_t> 
   return with_path(s_->store(group, bytes), s_->path(s_->layout.group(group).entry));
 }
 
+Status FileSink::write_zero_group(std::uint64_t group, std::size_t bytes) {
+  if (group >= s_->layout.group_count()) return Error(Errc::invalid_argument, "no such group");
+  return with_path(s_->store_zeros(group, bytes), s_->path(s_->layout.group(group).entry));
+}
+
 Status FileSink::finish() {
   const std::vector<CastEntry>& entries = s_->info.entries;
   std::uint64_t missing = 0;

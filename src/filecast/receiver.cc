@@ -106,6 +106,7 @@ struct CastReceiver::State {
         ++stats.groups_done;
       }
     }
+    if (!store_zero_groups(out)) return;
     if (stats.groups_done == layout.group_count()) {
       complete(out);
       return;
@@ -113,6 +114,28 @@ struct CastReceiver::State {
     out.join_channel(kPrimaryChannel);
     send_ready(out);
     out.set_timer(kSilenceTimer, options.sender_silence);
+  }
+
+  // Groups whose digest is that of zeros (a sparse file's holes, say) are
+  // stored here without a packet: reported held, the sender never sends them.
+  bool store_zero_groups(Actions& out) {
+    std::map<std::size_t, GroupDigest> zero_digests;  // by group length
+    for (std::uint64_t g = 0; g < layout.group_count(); ++g) {
+      if (stored[g]) continue;
+      const std::size_t bytes = layout.group(g).bytes;
+      auto [it, fresh] = zero_digests.try_emplace(bytes);
+      if (fresh) it->second = group_digest(std::vector<std::uint8_t>(bytes, 0));
+      if (info.group_digests[g] != it->second) continue;
+      if (Status s = sink.write_zero_group(g, bytes); !s) {
+        fail("cannot store group " + std::to_string(g) + ": " + s.error().message(), out);
+        return false;
+      }
+      stored[g] = resumed[g] = true;
+      ++stats.groups_done;
+      ++stats.zero_groups;
+      stats.bytes_stored += bytes;
+    }
+    return true;
   }
 
   // Held groups as ranges, as many as fit one datagram.

@@ -61,6 +61,8 @@ struct FileSink::State {
   Result<OpenFile*> open_file(std::uint32_t e);
   OpenFile& keep_open(OpenFile file);
   Status store(std::uint64_t group, ByteView bytes);
+  Status store_zeros(std::uint64_t group, std::size_t bytes);
+  Status record_stored(std::uint64_t group, OpenFile& file, ByteView bytes);
   Status advance_hash(std::uint32_t e, OpenFile& file, std::uint64_t fresh, ByteView fresh_bytes);
   Status verify_whole(std::uint32_t e, OpenFile& file);
   Status complete(std::uint32_t e);

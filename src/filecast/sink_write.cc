@@ -1,6 +1,7 @@
 // FileSink storing groups: part file and sidecar record, the whole-file
 // SHA-256 fed in order (unless the caller verified the groups), and the
 // verified rename.
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -45,21 +46,52 @@ OpenFile& FileSink::State::keep_open(OpenFile file) {
 Status FileSink::State::store(std::uint64_t group, ByteView bytes) {
   if (group >= layout.group_count()) return Error(Errc::invalid_argument, "no such group");
   const GroupExtent& extent = layout.group(group);
-  EntryState& st = entries[extent.entry];
-  const std::uint64_t local = group - st.groups.first;
-  if (st.held[local]) return ok_status();
+  if (entries[extent.entry].held[group - entries[extent.entry].groups.first]) return ok_status();
   if (bytes.size() != extent.bytes)
     return Error(Errc::invalid_argument, "group bytes are not the group's size");
   Result<OpenFile*> file = open_file(extent.entry);
   if (!file) return file.error();
   if (Status s = pwrite_full((*file)->part.get(), bytes, extent.offset, "the part file"); !s) return s;
-  if (Status s = write_all((*file)->state.get(), encode_sidecar_record(local), "the state file"); !s)
-    return s;
+  return record_stored(group, **file, bytes);
+}
+
+// The part file reads zeros over the group: a hole where the file system
+// can punch one (so a sparse file stays sparse), written zeros elsewhere.
+Status FileSink::State::store_zeros(std::uint64_t group, std::size_t bytes) {
+  if (group >= layout.group_count()) return Error(Errc::invalid_argument, "no such group");
+  const GroupExtent& extent = layout.group(group);
+  if (entries[extent.entry].held[group - entries[extent.entry].groups.first]) return ok_status();
+  if (bytes != extent.bytes) return Error(Errc::invalid_argument, "group bytes are not the group's size");
+  Result<OpenFile*> file = open_file(extent.entry);
+  if (!file) return file.error();
+  const int fd = (*file)->part.get();
+  const auto offset = static_cast<off_t>(extent.offset), length = static_cast<off_t>(bytes);
+  struct stat sb {};
+  if (::fstat(fd, &sb) != 0) return Error::from_errno(errno, "reading the part file's size");
+  if (sb.st_size < offset + length && ::ftruncate(fd, offset + length) != 0) {
+    return Error::from_errno(errno, "extending the part file");
+  }
+  std::vector<std::uint8_t> zeros(bytes, 0);
+  const bool punched = offset >= sb.st_size ||
+                       ::fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset,
+                                   std::min<off_t>(length, sb.st_size - offset)) == 0;
+  if (!punched) {
+    if (Status s = pwrite_full(fd, zeros, extent.offset, "the part file"); !s) return s;
+  }
+  return record_stored(group, **file, zeros);
+}
+
+// The group is in the part file: its sidecar record, the hash, completion.
+Status FileSink::State::record_stored(std::uint64_t group, OpenFile& file, ByteView bytes) {
+  const GroupExtent& extent = layout.group(group);
+  EntryState& st = entries[extent.entry];
+  const std::uint64_t local = group - st.groups.first;
+  if (Status s = write_all(file.state.get(), encode_sidecar_record(local), "the state file"); !s) return s;
   st.held[local] = true;
   ++st.held_count;
   progress.bytes_stored += extent.bytes;
   if (!options.groups_verified) {
-    if (Status s = advance_hash(extent.entry, **file, local, bytes); !s) return s;
+    if (Status s = advance_hash(extent.entry, file, local, bytes); !s) return s;
   }
   return st.held_count == st.groups.count ? complete(extent.entry) : ok_status();
 }

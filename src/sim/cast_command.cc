@@ -53,6 +53,7 @@ CLI::App* add_cast_command(CLI::App& app, CastArgs& a) {
   cmd->add_flag("--crash", o.crash_restart, "Receiver 1 crashes mid-transfer and restarts, resuming from its sink");
   cmd->add_option("--late-joiners", o.late_joiners, "Receivers that start halfway through the transfer");
   cmd->add_flag("--encrypt", o.encrypt, "Seal every datagram (XChaCha20-Poly1305)");
+  cmd->add_flag("--holes", o.holes, "Every other 64 KiB of each file is zeros (stored without being sent)");
   cmd->add_option("--tamper", o.tamper, "Chance a sender multicast is followed by an altered copy")
       ->check(CLI::Range(0.0, 1.0));
   cmd->add_flag("--trace", a.trace, "Print the simulator's event trace of a single seed")->needs(seed);

@@ -60,6 +60,17 @@ TEST(FilecastFaultsSim, EdgeSizedFiles) {
   sweep(CastScenarioOptions{.file_sizes = {0, 1, group, group + 1, 2 * group + 7}, .loss = 0.1}, 15);
 }
 
+TEST(FilecastFaultsSim, ZeroGroupsAreStoredWithoutBeingSent) {
+  // 256 KiB files of 32 KiB groups: zeros at 64-128 KiB and 192-256 KiB, 4 groups of 8.
+  const CastScenarioOptions o{.file_sizes = {256 * 1024, 256 * 1024 + 5}, .loss = 0.1, .holes = true};
+  sweep(o, 10);
+  for (std::uint64_t seed = 1; seed <= 3; ++seed) {
+    auto r = run_cast_scenario(seed, o);
+    for (const auto& rr : r.receivers) EXPECT_EQ(rr.stats.zero_groups, 8u) << "seed " << seed;
+    EXPECT_EQ(r.sender.data_packets, 8u * 32u + 1u) << "seed " << seed << ": zero groups went out";
+  }
+}
+
 TEST(FilecastFaultsSim, NothingToSendFinishesAtOnce) {
   auto r = run_cast_scenario(1, CastScenarioOptions{.file_sizes = {0}});
   ASSERT_TRUE(r.ok());

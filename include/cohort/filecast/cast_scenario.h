@@ -34,6 +34,7 @@ struct CastScenarioOptions {
   bool crash_restart = false;                // receiver 1 crashes a third of the way and restarts, resuming
   std::size_t late_joiners = 0;              // the last receivers start halfway through
   bool encrypt = false;
+  bool holes = false;                        // every other 64 KiB of each file is zeros, as a sparse file's holes
   double tamper = 0;                         // chance that a sender multicast is followed by an altered copy
   Duration time_limit = std::chrono::seconds(120);
   bool keep_trace = false;

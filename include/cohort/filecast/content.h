@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <span>
+#include <vector>
 
 #include "cohort/core/error.h"
 
@@ -25,6 +26,11 @@ class ContentSink {
   virtual bool has_group(std::uint64_t group) const = 0;
   // Stores a group the machine has verified against its digest. Errors: io.
   virtual Status write_group(std::uint64_t group, std::span<const std::uint8_t> bytes) = 0;
+  // Stores a group of `bytes` zero bytes, which its digest showed it to be,
+  // so that it never needs to travel; a sink that can leaves a hole.
+  virtual Status write_zero_group(std::uint64_t group, std::size_t bytes) {
+    return write_group(group, std::vector<std::uint8_t>(bytes, 0));
+  }
 };
 
 }  // namespace cohort::filecast

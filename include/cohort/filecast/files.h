@@ -115,6 +115,9 @@ class FileSink final : public ContentSink {
   // malformed (the finished file's SHA-256 differs from the session's: its
   // part file and sidecar are removed and its groups must come again).
   Status write_group(std::uint64_t group, std::span<const std::uint8_t> bytes) override;
+  // As write_group, with a hole punched in the part file where the
+  // file system allows (else zeros written).
+  Status write_zero_group(std::uint64_t group, std::size_t bytes) override;
 
   // Every entry is in place; gives directories their modes. Errors:
   // not_found (files still incomplete), io.

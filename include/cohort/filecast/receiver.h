@@ -33,6 +33,7 @@ struct ReceiverStats {
   std::uint64_t requests_sent = 0;
   std::uint64_t requests_suppressed = 0;
   std::uint64_t bad_groups = 0;        // decoded groups that failed their digest
+  std::uint64_t zero_groups = 0;       // all zeros by their digest: stored without a packet
   std::uint64_t bytes_stored = 0;
   std::uint64_t forged = 0;            // datagrams that failed authentication (sealed sessions)
 };

@@ -70,7 +70,8 @@ class DaemonTest : public LoopbackDaemonTest {
   }
 
   // Runs one session to its end (bounded).
-  Outcome exec(const ExecRequest& req, const std::string& kind = "users", std::string name = {}) {
+  Outcome exec(const ExecRequest& req, const std::string& kind = "users", std::string name = {},
+               const std::string& input = {}) {
     auto tls = client_tls(kind, name.empty() ? me_ : name);
     Outcome outcome;
     bool done = false;
@@ -88,6 +89,7 @@ class DaemonTest : public LoopbackDaemonTest {
     EXPECT_TRUE(target);
     auto session = ExecSession::start(*loop_, tls.get(), *target, req, 5s, std::move(callbacks));
     EXPECT_TRUE(session);
+    if (!input.empty()) (*session)->send_stdin(ByteView(reinterpret_cast<const std::uint8_t*>(input.data()), input.size()));
     (*session)->send_stdin({});
     EXPECT_TRUE(spin_until([&] { return done; })) << "the session did not end";
     return outcome;
@@ -103,6 +105,15 @@ TEST_F(DaemonTest, RunsACommandAndReturnsItsOutputAndStatus) {
   ASSERT_TRUE(o.exit) << (o.failure ? o.failure->detail : "");
   EXPECT_EQ(o.out, "hello\n");
   EXPECT_EQ(o.exit->shell_status(), 3);
+}
+
+TEST_F(DaemonTest, StdinGivenInOnePieceLargerThanAFrameArrivesWhole) {
+  start_daemon();
+  std::string input(kMaxChunkBytes * 2 + 12345, 'x');
+  Outcome o = exec(request({"wc", "-c"}), "users", {}, input);
+  ASSERT_TRUE(o.exit) << (o.failure ? o.failure->detail : "");
+  EXPECT_EQ(o.out, std::to_string(input.size()) + "\n");
+  EXPECT_EQ(o.exit->shell_status(), 0);
 }
 
 TEST_F(DaemonTest, AReplayedRequestIsRefusedAndRunsOnce) {

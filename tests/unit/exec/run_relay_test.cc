@@ -125,7 +125,8 @@ TEST_F(RunRelayTest, StdinReachesEveryRankThroughTheChainAndExitCodesComeBack) {
   };
   auto session = RunSession::start(*loop_, tls_.get(), s, 5s, std::move(callbacks));
   ASSERT_TRUE(session) << session.error().to_string();
-  std::string text = "to every rank\n";
+  std::string text;  // in one piece larger than a frame
+  while (text.size() <= kMaxChunkBytes) text += "to every rank\n";
   (void)(*session)->send_stdin(ByteView(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
   (void)(*session)->send_stdin({});
   spin_until([&] { return ended >= 3; }, 1000);

@@ -443,6 +443,30 @@ TEST_F(FilesTest, WithGroupsVerifiedTheSinkSkipsTheWholeFilePass) {
   EXPECT_TRUE(leftovers().empty());
 }
 
+TEST_F(FilesTest, ZeroGroupsLeaveHolesAndTheFileIsExact) {
+  constexpr SessionParams kPages{.block_size = 1024, .k = 4};  // 4 KiB groups: holes can be whole pages
+  constexpr std::size_t kPage = 4096;
+  Bytes bytes = random_bytes(24 * kPage, 95);
+  std::fill(bytes.begin() + 4 * kPage, bytes.begin() + 12 * kPage, 0);  // groups 4-11
+  std::fill(bytes.begin() + 20 * kPage, bytes.end(), 0);                // groups 20-23: the file ends in zeros
+  write_file(src_ / "a", bytes);
+  Prepared p = prepare({(src_ / "a").string()}, kPages);
+  std::unique_ptr<FileSink> sink = open_sink(p, SinkOptions{.groups_verified = false});
+  ASSERT_TRUE(sink);
+  EXPECT_EQ(sink->write_zero_group(4, kPage + 1).error().code(), Errc::invalid_argument);
+  for (std::uint64_t g : {12u, 13u, 14u, 15u, 16u, 17u, 18u, 19u, 0u, 1u, 2u, 3u}) {
+    ASSERT_TRUE(sink->write_group(g, group_bytes(p, g)));
+  }
+  for (std::uint64_t g = 4; g < 12; ++g) ASSERT_TRUE(sink->write_zero_group(g, kPage));  // inside the part file
+  for (std::uint64_t g = 20; g < 24; ++g) ASSERT_TRUE(sink->write_zero_group(g, kPage));  // past its end
+  ASSERT_TRUE(sink->finish());  // the whole-file SHA-256 matched too
+  EXPECT_EQ(read_file(dest_ / "a"), bytes);
+  struct stat sb {};
+  ASSERT_EQ(::stat((dest_ / "a").c_str(), &sb), 0);
+  EXPECT_EQ(static_cast<std::size_t>(sb.st_size), bytes.size());
+  EXPECT_LE(static_cast<std::size_t>(sb.st_blocks) * 512, 12 * kPage) << "the zero groups take space: no holes";
+}
+
 TEST_F(FilesTest, SinkRefusesWrongGroupsAndSizes) {
   write_file(src_ / "a", random_bytes(kGroup + 1, 90));
   Prepared p = prepare({(src_ / "a").string()});
