@@ -132,8 +132,7 @@ struct CastReceiver::State {
       }
       stored[g] = resumed[g] = true;
       ++stats.groups_done;
-      ++stats.zero_groups;
-      stats.bytes_stored += bytes;
+      ++stats.zero_groups;  // not in bytes_stored: that counts what came by the network
     }
     return true;
   }

@@ -2,10 +2,11 @@
 // receivers (hosts 1-4, each a cohortd starting `cohort cast-receive`), by IP
 // multicast on the testbed's bridge, with nftables loss on the receivers at
 // 0%, 5% and 20%. A tree with the edge sizes (0 bytes, 1 byte, exactly K
-// packets, a large sparse and a large random file) arrives with the right
+// packets, a 1 GiB sparse and a 64 MiB random file) arrives with the right
 // SHA-256 on every receiver and in the report; a receiver SIGKILLed
 // mid-transfer fails alone and a second cast resumes it from its part files;
-// --encrypt and --unicast casts arrive too. The hosts share this machine's
+// --encrypt and --unicast casts arrive too, and a 1 GiB random file at 5%
+// loss. The hosts share this machine's
 // file system, so each receives into its own directory (--dest .../{host}).
 #include <gtest/gtest.h>
 
@@ -190,6 +191,33 @@ TEST_F(FilecastClusterTest, AReceiverKilledMidTransferFailsAloneAndASecondCastRe
   expect_copy(2, resumed);
   std::uint64_t whole = kRandomBytes + kSparseBytes + kBlock * kGroup + 1;
   EXPECT_LT(resumed.value("bytes", whole), whole) << "the second cast sent everything again: " << resumed.dump();
+}
+
+// A 1 GiB random file at 5% loss, on its own (the tree's random
+// file is smaller so that every loss rate fits the suite's time).
+TEST_F(FilecastClusterTest, AGibibyteRandomFileArrivesAtFivePercentLoss) {
+  fs::path big = dir_ / "src" / "big";
+  fs::create_directories(big);
+  auto made = run_checked({"sh", "-c", "head -c 1073741824 /dev/urandom > " + (big / "random").string()},
+                          std::chrono::seconds(120));
+  ASSERT_TRUE(made) << made.error().to_string();
+  for (int h = 1; h < kExecHosts; ++h) ASSERT_TRUE(bed_->set_loss(h, 5));
+  std::vector<std::string> args{"cast", big.string(), "--to", host(1) + "," + host(2) + "," + host(3) + "," + host(4),
+                                "--dest", (dir_ / "dest-{host}").string(), "--remote-cohort", COHORT_BIN, "--json",
+                                "--rate", kRate};
+  auto result = cohort(args, "root", std::chrono::seconds(600));
+  ASSERT_FALSE(result.timed_out) << result.err;
+  json report = json::parse(result.out, nullptr, false);
+  ASSERT_TRUE(report.is_object()) << result.out << "\n" << result.err;
+  std::cout << "cast report: " << summary(report) << std::endl;
+  EXPECT_EQ(result.exit_code, 0) << report.dump(2);
+  std::string want = sha256_of(big / "random");
+  for (int h = 1; h < kExecHosts; ++h) {
+    const json& receiver = receiver_of(report, host(h));
+    EXPECT_EQ(receiver.value("status", ""), "verified") << receiver.dump();
+    EXPECT_EQ(receiver.value("bytes", 0u), std::uint64_t{1} << 30) << receiver.dump();
+    EXPECT_EQ(sha256_of(dest(h) / "big" / "random"), want) << "host " << h;
+  }
 }
 
 }  // namespace
