@@ -6,8 +6,8 @@
 // SHA-256 on every receiver and in the report; a receiver SIGKILLed
 // mid-transfer fails alone and a second cast resumes it from its part files;
 // --encrypt and --unicast casts arrive too, and a 1 GiB random file at 5%
-// loss. The hosts share this machine's
-// file system, so each receives into its own directory (--dest .../{host}).
+// loss. The hosts share this machine's file system, so each receives into
+// its own directory (--dest .../{host}).
 #include <gtest/gtest.h>
 
 #include <csignal>
