@@ -8,6 +8,11 @@
 #include <cstring>
 #include <memory>
 
+// Linux's value (linux/in6.h, since 4.20); glibc's headers lack it.
+#ifndef IPV6_MULTICAST_ALL
+#define IPV6_MULTICAST_ALL 29
+#endif
+
 namespace cohort {
 
 namespace {
@@ -25,9 +30,15 @@ Status set_buffer_size(int fd, int force_name, int plain_name, int bytes, std::s
   return set_int_option(fd, SOL_SOCKET, plain_name, bytes, what);
 }
 
-Status apply_options(int fd, const UdpOptions& options) {
+Status apply_options(int fd, int family, const UdpOptions& options) {
   if (options.reuse_address) {
     if (Status s = set_int_option(fd, SOL_SOCKET, SO_REUSEADDR, 1, "setsockopt(SO_REUSEADDR)"); !s) return s;
+  }
+  if (options.only_joined_groups) {
+    Status s = family == AF_INET6
+                   ? set_int_option(fd, IPPROTO_IPV6, IPV6_MULTICAST_ALL, 0, "setsockopt(IPV6_MULTICAST_ALL)")
+                   : set_int_option(fd, IPPROTO_IP, IP_MULTICAST_ALL, 0, "setsockopt(IP_MULTICAST_ALL)");
+    if (!s) return s;
   }
   if (Status s = set_buffer_size(fd, SO_SNDBUFFORCE, SO_SNDBUF, options.send_buffer_bytes, "setsockopt(SO_SNDBUF)");
       !s) {
@@ -83,7 +94,7 @@ Result<UdpSocket> UdpSocket::bind(const Address& local, const UdpOptions& option
   int fd = socket(local.family(), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return Error::from_errno(errno, "creating UDP socket");
   UdpSocket sock(fd, local.family());
-  if (Status s = apply_options(fd, options); !s) return s.error();
+  if (Status s = apply_options(fd, local.family(), options); !s) return s.error();
   if (::bind(fd, local.sockaddr_ptr(), local.sockaddr_len()) < 0) return bind_error(errno, local);
   return sock;
 }

@@ -37,7 +37,7 @@ Result<std::unique_ptr<UdpMachineDriver>> UdpMachineDriver::create(EventLoop& lo
   std::unique_ptr<UdpMachineDriver> driver(new UdpMachineDriver(loop, std::move(socket), machine));
   UdpMachineDriver* self = driver.get();
   Status watched = loop.watch(self->socket_.fd(), kReadable,
-                              [self](std::uint32_t) { self->receive_available(self->socket_, nullptr); });
+                              [self](std::uint32_t) { self->receive_available(self->socket_, false); });
   if (!watched) return watched.error();
   return driver;
 }
@@ -47,7 +47,7 @@ UdpMachineDriver::UdpMachineDriver(EventLoop& loop, UdpSocket socket, Machine& m
 
 UdpMachineDriver::~UdpMachineDriver() {
   loop_.unwatch(socket_.fd());
-  for (const auto& [id, channel] : channels_) loop_.unwatch(channel.socket.fd());
+  for (const auto& [port, socket] : ports_) loop_.unwatch(socket->fd());
   for (const auto& [key, id] : timers_) loop_.cancel_timer(id);
 }
 
@@ -94,8 +94,9 @@ Status UdpMachineDriver::enable_multicast(const MulticastOptions& options) {
   multicast_ = options;
   for (const auto& [id, group] : options.channels) {
     if (Status s = open_channel(id, group); !s) {
-      for (const auto& [opened, channel] : channels_) loop_.unwatch(channel.socket.fd());
+      for (const auto& [port, socket] : ports_) loop_.unwatch(socket->fd());
       channels_.clear();
+      ports_.clear();
       multicast_.reset();
       return s;
     }
@@ -114,17 +115,31 @@ Status UdpMachineDriver::open_channel(ChannelId id, const Address& group) {
                                                "'s group already");
     }
   }
-  // Bound to the group itself, so it receives that group's datagrams only;
-  // shared with other members on this host.
-  auto socket = UdpSocket::bind(
-      group, UdpOptions{.reuse_address = true, .receive_buffer_bytes = multicast_->receive_buffer_bytes});
+  auto socket = port_socket(group);
   if (!socket) return Error(socket.error().code(), what + socket.error().message());
-  int fd = socket->fd();
-  channels_.emplace(id, Channel{group, std::move(socket).value(), false});
-  return loop_.watch(fd, kReadable, [this, id](std::uint32_t) {
-    Channel* c = channel(id);
-    receive_available(c->socket, c);
-  });
+  channels_.emplace(id, Channel{group, *socket, false});
+  return ok_status();
+}
+
+// One socket per port, bound to the wildcard address and receiving only the
+// groups it joined, so it takes exactly the channels the machine joined, in
+// arrival order; shared with other members on this host (SO_REUSEADDR).
+Result<UdpSocket*> UdpMachineDriver::port_socket(const Address& group) {
+  if (auto it = ports_.find(group.port()); it != ports_.end()) return it->second.get();
+  auto wildcard = Address::from_ip(group.family() == AF_INET6 ? "::" : "0.0.0.0", group.port());
+  if (!wildcard) return wildcard.error();
+  auto socket = UdpSocket::bind(*wildcard, UdpOptions{.reuse_address = true,
+                                                     .receive_buffer_bytes = multicast_->receive_buffer_bytes,
+                                                     .only_joined_groups = true});
+  if (!socket) return socket.error();
+  auto owned = std::make_unique<UdpSocket>(std::move(socket).value());
+  UdpSocket* raw = owned.get();
+  if (Status s = loop_.watch(raw->fd(), kReadable, [this, raw](std::uint32_t) { receive_available(*raw, true); });
+      !s) {
+    return s.error();
+  }
+  ports_.emplace(group.port(), std::move(owned));
+  return raw;
 }
 
 UdpMachineDriver::Channel* UdpMachineDriver::channel(ChannelId id) {
@@ -146,7 +161,7 @@ void UdpMachineDriver::join(ChannelId id, bool on) {
   Channel* c = channel(id);
   if (c == nullptr || c->joined == on) return;
   const std::string& interface = multicast_->interface;
-  Status s = on ? c->socket.join_group(c->group, interface) : c->socket.leave_group(c->group, interface);
+  Status s = on ? c->socket->join_group(c->group, interface) : c->socket->leave_group(c->group, interface);
   if (!s && on) {
     ++stats_.join_failures;
     log::warn("multicast channel {}: {}", id, s.error().to_string());
@@ -158,7 +173,7 @@ void UdpMachineDriver::join(ChannelId id, bool on) {
 // The actions of a whole received batch are applied together: what the
 // machine sends in answer leaves in one sendmmsg, and a timer re-armed per
 // datagram is armed once.
-void UdpMachineDriver::receive_available(UdpSocket& socket, const Channel* channel) {
+void UdpMachineDriver::receive_available(UdpSocket& socket, bool multicast) {
   std::size_t received = 0;
   for (int i = 0; i < kMaxBatchesPerEvent; ++i) {
     auto batch = socket.receive_batch(kReceiveBatch);
@@ -168,13 +183,10 @@ void UdpMachineDriver::receive_available(UdpSocket& socket, const Channel* chann
       return;
     }
     received += batch->size();
-    // Another socket on this host may have joined the group; until the
-    // machine joins, the channel's datagrams are not for it.
-    if (channel != nullptr && !channel->joined) continue;
     Actions actions;
     TimePoint now = loop_.now();
     for (const Datagram& datagram : *batch) {
-      if (channel != nullptr && datagram.peer == self_) {
+      if (multicast && datagram.peer == self_) {
         ++stats_.own_multicast_drops;
         continue;
       }

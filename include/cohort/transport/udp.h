@@ -19,6 +19,9 @@ struct UdpOptions {
   bool reuse_address = false;      // SO_REUSEADDR (several receivers of one multicast port)
   int send_buffer_bytes = 0;       // 0 keeps the system default; else SO_SNDBUF(FORCE)
   int receive_buffer_bytes = 0;    // 0 keeps the system default; else SO_RCVBUF(FORCE)
+  // IP(V6)_MULTICAST_ALL off: a wildcard-bound socket gets the multicast
+  // groups it joined itself only, not every group some socket of the host joined.
+  bool only_joined_groups = false;
 };
 
 struct Datagram {

@@ -40,14 +40,17 @@ struct UdpDriverStats {
 };
 
 struct MulticastOptions {
-  std::map<ChannelId, Address> channels;  // each channel's group address and a port of its own
+  // Each channel's group address and port. Channels on one port share a
+  // socket, so their datagrams are taken in the order they arrived (a
+  // socket per channel let a later repair overtake the data before it).
+  std::map<ChannelId, Address> channels;
   std::string interface;                  // where to join and send; empty lets the kernel choose
   int ttl = 1;                            // 1 stays on the local network
   // Copies reach other members on this host. Needs the driver's socket bound
   // to a specific address: the driver drops datagrams from that address on
   // a channel, since they are its own multicasts coming back.
   bool loopback = true;
-  int receive_buffer_bytes = 0;  // each channel socket's SO_RCVBUF; 0 keeps the system default
+  int receive_buffer_bytes = 0;  // each channel port's socket's SO_RCVBUF; 0 keeps the system default
 };
 
 class UdpMachineDriver {
@@ -109,11 +112,13 @@ class UdpMachineDriver {
   bool has_tag(const Buffer& bytes) const;
   struct Channel {
     Address group;
-    UdpSocket socket;
-    bool joined = false;  // the machine asked for it
+    UdpSocket* socket = nullptr;  // its port's, in ports_
+    bool joined = false;          // the machine asked for it
   };
   Status open_channel(ChannelId id, const Address& group);
-  void receive_available(UdpSocket& socket, const Channel* channel);
+  Result<UdpSocket*> port_socket(const Address& group);
+  // `multicast`: a channel socket, where our own looped-back multicasts arrive.
+  void receive_available(UdpSocket& socket, bool multicast);
   void pause_after_busy_drain();
   // Fan-out mode: strips the channel header; false if the machine must not see it.
   bool take_fanout_header(Buffer& bytes);
@@ -136,6 +141,7 @@ class UdpMachineDriver {
   Duration coalesce_pause_{};
   std::size_t coalesce_busy_ = 0;
   std::map<ChannelId, Channel> channels_;
+  std::map<std::uint16_t, std::unique_ptr<UdpSocket>> ports_;  // bound to the wildcard, joined groups only
   std::optional<MulticastOptions> multicast_;
   bool fanout_ = false;                  // channels by unicast (enable_unicast_channels)
   std::set<ChannelId> fanout_joined_;

@@ -21,6 +21,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "cohort/transport/udp_driver.h"
 
@@ -160,8 +161,9 @@ Exchange exchange(bool fanout = false) {
   drivers[1] = make_driver(*loop, m1, Address::ipv4_loopback(0));
   drivers[2] = make_driver(*loop, m2, Address::ipv4_loopback(0));
   drivers[3] = make_driver(*loop, m3, Address::ipv4_loopback(0));
-  auto port_probe = UdpSocket::bind(Address::ipv4_loopback(0)).value();
-  std::string group = "239.255.77.5:" + std::to_string(port_probe.local_address().value().port());
+  // A free port, released again: the channel sockets bind it on the wildcard address.
+  const std::uint16_t port = UdpSocket::bind(Address::ipv4_loopback(0)).value().local_address().value().port();
+  std::string group = "239.255.77.5:" + std::to_string(port);
   for (auto& [id, driver] : drivers) {
     for (auto& [peer, other] : drivers) {  // a shared peer list names each driver itself too
       EXPECT_TRUE(driver->add_peer(peer, other->socket().local_address().value()).ok());
@@ -214,6 +216,71 @@ TEST(UdpMachineDriverMulticast, UnicastFanOutKeepsTheSameChannelSemantics) {
   EXPECT_EQ(r.misattributed, 0);
   EXPECT_EQ(r.stats1.unknown_sender_drops, 0u);
   EXPECT_EQ(r.stats3.unjoined_drops, 10u);  // 1's and 2's first five, before it joined
+}
+
+// Multicasts `count` datagrams alternating between two channels, numbered.
+class Alternator final : public Machine {
+ public:
+  explicit Alternator(int count) : count_(count) {}
+  void start(TimePoint, Actions& out) override { out.set_timer(kCast, 50ms); }
+  void on_packet(TimePoint, NodeId, const Buffer&, Actions&) override {}
+  void on_timer(TimePoint, TimerKey, Actions& out) override {
+    for (int i = 0; i < count_; ++i) out.multicast(kChannel + static_cast<ChannelId>(i % 2), Buffer::copy_of(std::to_string(i)));
+  }
+
+ private:
+  int count_;
+};
+
+// Joins both channels and records the numbers in the order it gets them.
+class Recorder final : public Machine {
+ public:
+  void start(TimePoint, Actions& out) override {
+    out.join_channel(kChannel);
+    out.join_channel(kChannel + 1);
+  }
+  void on_packet(TimePoint, NodeId, const Buffer& bytes, Actions&) override {
+    order.push_back(std::stoi(std::string(bytes.as_string())));
+  }
+  void on_timer(TimePoint, TimerKey, Actions&) override {}
+  std::vector<int> order;
+};
+
+// The filecast receiver's repair must not overtake the data sent before it:
+// datagrams of two channels on one port, queued together, come out in the
+// order they were sent.
+TEST(UdpMachineDriverMulticast, ChannelsOnOnePortAreTakenInTheOrderTheyArrived) {
+  constexpr int kCount = 64;
+  std::optional<std::string> skipped;
+  std::vector<int> order;
+  std::thread([&] {
+    skipped = prepare_loopback_multicast();
+    if (skipped) return;
+    auto loop = EventLoop::create().value();
+    Alternator sender_machine(kCount);
+    Recorder receiver_machine;
+    auto sender = make_driver(*loop, sender_machine, Address::ipv4_loopback(0));
+    auto receiver = make_driver(*loop, receiver_machine, Address::ipv4_loopback(0));
+    const std::uint16_t port = UdpSocket::bind(Address::ipv4_loopback(0)).value().local_address().value().port();
+    MulticastOptions options = channel_on("239.255.77.7:" + std::to_string(port), "lo");
+    options.channels[kChannel + 1] = Address::parse("239.255.77.8:" + std::to_string(port)).value();
+    for (auto* driver : {sender.get(), receiver.get()}) {
+      EXPECT_TRUE(driver->add_peer(1, sender->socket().local_address().value()).ok());
+      EXPECT_TRUE(driver->add_peer(2, receiver->socket().local_address().value()).ok());
+      EXPECT_TRUE(driver->enable_multicast(options).ok());
+    }
+    receiver->start();
+    sender->start();  // all of it is sent in one timer, so it queues before the receiver reads
+    auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (receiver_machine.order.size() < kCount && std::chrono::steady_clock::now() < deadline) {
+      EXPECT_TRUE(loop->run_for(10ms).ok());
+    }
+    order = receiver_machine.order;
+  }).join();
+  if (skipped) GTEST_SKIP() << *skipped;
+  std::vector<int> sent(kCount);
+  for (int i = 0; i < kCount; ++i) sent[static_cast<std::size_t>(i)] = i;
+  EXPECT_EQ(order, sent);
 }
 
 TEST(UdpMachineDriverMulticast, FanOutAndMulticastExcludeEachOther) {
