@@ -3,7 +3,6 @@
 #include <netdb.h>
 #include <openssl/rand.h>
 
-#include <algorithm>
 #include <chrono>
 
 #include "cohort/core/clock.h"
@@ -184,13 +183,7 @@ Result<std::unique_ptr<ExecSession>> ExecSession::start(EventLoop& loop, SSL_CTX
 }
 
 bool ExecSession::send_stdin(ByteView bytes) {
-  // A frame carries at most kMaxChunkBytes, which the daemon enforces.
-  std::size_t at = 0;
-  do {
-    const ByteView piece = bytes.subspan(at, std::min(kMaxChunkBytes, bytes.size() - at));
-    send(StreamChunk{Stream::stdin_, std::vector<std::uint8_t>(piece.begin(), piece.end())});
-    at += piece.size();
-  } while (at < bytes.size());
+  for (StreamChunk& chunk : stdin_chunks(bytes)) send(std::move(chunk));
   return held_.empty();
 }
 

@@ -1,5 +1,7 @@
 #include "cohort/exec/protocol.h"
 
+#include <algorithm>
+
 #include "cohort/core/bytes.h"
 
 namespace cohort::exec {
@@ -411,6 +413,17 @@ std::string_view to_string(RefusalReason reason) {
       return "connection lost";
   }
   return "unknown reason";
+}
+
+std::vector<StreamChunk> stdin_chunks(ByteView bytes) {
+  std::vector<StreamChunk> chunks;
+  std::size_t at = 0;
+  do {
+    const ByteView piece = bytes.subspan(at, std::min(kMaxChunkBytes, bytes.size() - at));
+    chunks.push_back(StreamChunk{Stream::stdin_, std::vector<std::uint8_t>(piece.begin(), piece.end())});
+    at += piece.size();
+  } while (at < bytes.size());
+  return chunks;
 }
 
 }  // namespace cohort::exec

@@ -1,7 +1,5 @@
 #include "cohort/exec/run_session.h"
 
-#include <algorithm>
-
 #include "cohort/exec/signing.h"
 
 namespace cohort::exec {
@@ -46,16 +44,8 @@ Result<std::unique_ptr<RunSession>> RunSession::start(EventLoop& loop, SSL_CTX* 
 bool RunSession::send_stdin(ByteView bytes) {
   if (stdin_target_ == StdinTarget::none) return true;
   std::uint32_t rank = stdin_target_ == StdinTarget::all ? kAllRanks : 0;
-  // A frame carries at most kMaxChunkBytes, which the daemons enforce.
   bool flowing = true;
-  std::size_t at = 0;
-  do {
-    const ByteView piece = bytes.subspan(at, std::min(kMaxChunkBytes, bytes.size() - at));
-    flowing = branches_->send_input(RankInput{
-                  rank, StreamChunk{Stream::stdin_, std::vector<std::uint8_t>(piece.begin(), piece.end())}}) &&
-              flowing;
-    at += piece.size();
-  } while (at < bytes.size());
+  for (StreamChunk& chunk : stdin_chunks(bytes)) flowing = branches_->send_input(RankInput{rank, std::move(chunk)}) && flowing;
   return flowing;
 }
 

@@ -94,15 +94,13 @@ Result<std::unique_ptr<FileSink>> FileSink::open(const std::string& dest, const 
   }
   UniqueFd root(::open(dest.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (root.get() < 0) return Error::from_errno(errno, dest + ": opening the destination directory");
-  auto state = std::make_unique<State>(State{std::move(root), info, layout, options, {}, {}, {}, {}});
+  auto state = std::make_unique<State>(State{std::move(root), info, layout, options, {}, {}, {}, {}, {}});
   if (Status s = state->prepare(); !s) return s.error();
   return std::unique_ptr<FileSink>(new FileSink(std::move(state)));
 }
 
 bool FileSink::has_group(std::uint64_t group) const {
-  if (group >= s_->layout.group_count()) return false;
-  const EntryState& st = s_->entries[s_->layout.group(group).entry];
-  return st.held[group - st.groups.first];
+  return group < s_->layout.group_count() && s_->holds(group);
 }
 
 Status FileSink::write_group(std::uint64_t group, std::span<const std::uint8_t> bytes) {

@@ -45,6 +45,7 @@ struct FileSink::State {
   std::vector<EntryState> entries;
   std::vector<OpenFile> open;  // least recently used first
   std::vector<std::uint8_t> scratch;
+  std::vector<std::uint8_t> zeros;  // a group's worth, once a zero group came
   SinkProgress progress;
 
   const std::string& path(std::uint32_t e) const { return info.entries[e].path; }
@@ -60,6 +61,11 @@ struct FileSink::State {
   Status verify_claims(std::uint32_t e, OpenFile& file, const std::vector<std::uint64_t>& claims);
   Result<OpenFile*> open_file(std::uint32_t e);
   OpenFile& keep_open(OpenFile file);
+  bool holds(std::uint64_t group) const {
+    const EntryState& st = entries[layout.group(group).entry];
+    return st.held[group - st.groups.first];
+  }
+  Result<OpenFile*> file_for(std::uint64_t group, std::size_t size);
   Status store(std::uint64_t group, ByteView bytes);
   Status store_zeros(std::uint64_t group, std::size_t bytes);
   Status record_stored(std::uint64_t group, OpenFile& file, ByteView bytes);

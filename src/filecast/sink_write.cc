@@ -43,42 +43,47 @@ OpenFile& FileSink::State::keep_open(OpenFile file) {
   return open.back();
 }
 
-Status FileSink::State::store(std::uint64_t group, ByteView bytes) {
+// The open part file for `group` of `size` bytes; nullptr when the group
+// is held already.
+Result<OpenFile*> FileSink::State::file_for(std::uint64_t group, std::size_t size) {
   if (group >= layout.group_count()) return Error(Errc::invalid_argument, "no such group");
   const GroupExtent& extent = layout.group(group);
-  if (entries[extent.entry].held[group - entries[extent.entry].groups.first]) return ok_status();
-  if (bytes.size() != extent.bytes)
-    return Error(Errc::invalid_argument, "group bytes are not the group's size");
-  Result<OpenFile*> file = open_file(extent.entry);
+  if (holds(group)) return static_cast<OpenFile*>(nullptr);
+  if (size != extent.bytes) return Error(Errc::invalid_argument, "group bytes are not the group's size");
+  return open_file(extent.entry);
+}
+
+Status FileSink::State::store(std::uint64_t group, ByteView bytes) {
+  Result<OpenFile*> file = file_for(group, bytes.size());
   if (!file) return file.error();
-  if (Status s = pwrite_full((*file)->part.get(), bytes, extent.offset, "the part file"); !s) return s;
+  if (*file == nullptr) return ok_status();  // held already
+  const std::uint64_t offset = layout.group(group).offset;
+  if (Status s = pwrite_full((*file)->part.get(), bytes, offset, "the part file"); !s) return s;
   return record_stored(group, **file, bytes);
 }
 
 // The part file reads zeros over the group: a hole where the file system
 // can punch one (so a sparse file stays sparse), written zeros elsewhere.
 Status FileSink::State::store_zeros(std::uint64_t group, std::size_t bytes) {
-  if (group >= layout.group_count()) return Error(Errc::invalid_argument, "no such group");
-  const GroupExtent& extent = layout.group(group);
-  if (entries[extent.entry].held[group - entries[extent.entry].groups.first]) return ok_status();
-  if (bytes != extent.bytes) return Error(Errc::invalid_argument, "group bytes are not the group's size");
-  Result<OpenFile*> file = open_file(extent.entry);
+  Result<OpenFile*> file = file_for(group, bytes);
   if (!file) return file.error();
+  if (*file == nullptr) return ok_status();  // held already
   const int fd = (*file)->part.get();
-  const auto offset = static_cast<off_t>(extent.offset), length = static_cast<off_t>(bytes);
+  const auto offset = static_cast<off_t>(layout.group(group).offset), length = static_cast<off_t>(bytes);
   struct stat sb {};
   if (::fstat(fd, &sb) != 0) return Error::from_errno(errno, "reading the part file's size");
   if (sb.st_size < offset + length && ::ftruncate(fd, offset + length) != 0) {
     return Error::from_errno(errno, "extending the part file");
   }
-  std::vector<std::uint8_t> zeros(bytes, 0);
+  if (zeros.size() < bytes) zeros.assign(scratch.size(), 0);  // one buffer for every zero group
+  const ByteView group_zeros(zeros.data(), bytes);
   const bool punched = offset >= sb.st_size ||
                        ::fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset,
                                    std::min<off_t>(length, sb.st_size - offset)) == 0;
   if (!punched) {
-    if (Status s = pwrite_full(fd, zeros, extent.offset, "the part file"); !s) return s;
+    if (Status s = pwrite_full(fd, group_zeros, layout.group(group).offset, "the part file"); !s) return s;
   }
-  return record_stored(group, **file, zeros);
+  return record_stored(group, **file, group_zeros);
 }
 
 // The group is in the part file: its sidecar record, the hash, completion.

@@ -189,6 +189,9 @@ using ExecMessage = std::variant<ExecRequest, StreamChunk, SignalTask, WindowSiz
                                  ControlRequest, TaskInfo, EndOfList, RunRequest, RankEvent, RankInput>;
 
 Buffer encode(const ExecMessage& message);
+// Stdin `bytes` as frames of at most kMaxChunkBytes, which daemons enforce;
+// an empty view gives the one empty chunk that ends stdin.
+std::vector<StreamChunk> stdin_chunks(ByteView bytes);
 // The bytes a RunRequest's signature covers: a fixed label, then the spec.
 Buffer signed_body(const RunSpec& spec);
 // Errors: truncated, too_large (a field over its limit), malformed (unknown

@@ -42,6 +42,18 @@ RunRequest sample_run() {
   return r;
 }
 
+TEST(ExecProtocol, StdinIsCutIntoFramesTheDaemonTakes) {
+  std::vector<std::uint8_t> bytes(2 * kMaxChunkBytes + 5, 7);
+  std::vector<StreamChunk> chunks = stdin_chunks(bytes);
+  ASSERT_EQ(chunks.size(), 3u);
+  EXPECT_EQ(chunks[0].bytes.size(), kMaxChunkBytes);
+  EXPECT_EQ(chunks[2].bytes.size(), 5u);
+  for (const StreamChunk& c : chunks) EXPECT_EQ(c.stream, Stream::stdin_);
+  std::vector<StreamChunk> end = stdin_chunks({});
+  ASSERT_EQ(end.size(), 1u);
+  EXPECT_TRUE(end[0].bytes.empty());
+}
+
 TEST(ExecProtocol, EveryMessageRoundTrips) {
   std::vector<std::uint8_t> binary(300);
   for (std::size_t i = 0; i < binary.size(); ++i) binary[i] = static_cast<std::uint8_t>(i);
