@@ -37,6 +37,8 @@ Result<T> setting(const std::optional<T>& flag, const std::optional<Config>& fil
     return std::to_string(*number);
   } else if constexpr (std::is_same_v<T, bool>) {
     return file->get_bool("cast." + key);
+  } else if constexpr (std::is_floating_point_v<T>) {
+    return file->get_double("cast." + key);
   } else {
     auto number = file->get_int("cast." + key);
     if (!number) return number.error();
@@ -77,6 +79,13 @@ Status fill_params(CastSettings& out, const CastOptions& options, const std::opt
   auto bits = parse_rate(*rate);
   if (!bits) return bits.error();
   out.params = filecast::SessionParams{*block, *k, *repair, *expected, *bits};
+  auto budget = setting(options.straggler_budget, file, "straggler_budget", kDefaultStragglerBudget);
+  if (!budget) return budget.error();
+  if (!(*budget > 0 && *budget <= 86400)) {
+    return Error(Errc::invalid_argument, "--straggler-budget must be more than 0 and at most 86400 seconds, not " +
+                                             std::to_string(*budget));
+  }
+  out.straggler_budget = std::chrono::milliseconds(static_cast<std::int64_t>(*budget * 1000));
   return ok_status();
 }
 
@@ -123,6 +132,9 @@ void add_cast_options(CLI::App& command, CastOptions& options) {
   command.add_option("--rate", options.rate,
                      std::string("Cap in bits/s on the sender's link, e.g. 900M, 2.5G; 0: none (default ") +
                          kDefaultRate + ")");
+  command.add_option("--straggler-budget", options.straggler_budget,
+                     "Seconds an unfinished receiver may hold the cast once the others are done and nothing is being "
+                     "sent; then it is dropped and keeps what it has for the next cast (default 30)");
   command.add_flag("--encrypt", options.encrypt, "Seal every datagram (XChaCha20-Poly1305, a fresh key per cast)");
   command.add_flag("--unicast", options.unicast, "No IP multicast: every receiver gets its own copy of each datagram");
   command.add_option("--multicast-group", options.multicast_group,

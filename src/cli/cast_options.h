@@ -4,6 +4,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -20,6 +21,7 @@ namespace cohort::cli {
 inline constexpr const char* kDefaultRate = "900M";
 inline constexpr const char* kDefaultGroup = "239.255.67.1";  // channel c: the group's last byte + c
 inline constexpr std::uint16_t kDefaultCastPort = 7067;
+inline constexpr double kDefaultStragglerBudget = 30;  // seconds
 
 struct CastOptions {
   ClientOptions client;
@@ -41,6 +43,7 @@ struct CastOptions {
   std::optional<std::uint16_t> port;
   std::optional<std::string> interface;
   std::optional<std::string> remote_cohort;
+  std::optional<double> straggler_budget;  // seconds
 };
 
 void add_cast_options(CLI::App& command, CastOptions& options);
@@ -55,6 +58,9 @@ struct CastSettings {
   std::string interface;
   std::string remote_cohort;
   std::vector<std::string> hosts;
+  // How long an unfinished receiver may hold the cast once the others are
+  // done and nothing more is being sent; then it is dropped.
+  std::chrono::milliseconds straggler_budget{0};
 };
 
 // Errors: invalid_argument (a bad value, no hosts), the configuration file's.

@@ -277,8 +277,10 @@ class CastRun {
       setup.plan.self = r->id;
       r->session->send_stdin(wire::encode_frame(filecast::encode_setup(setup)));
     }
+    filecast::SenderOptions sender_options;
+    sender_options.straggler_budget = settings_.straggler_budget;
     auto node = filecast::SenderNode::create(loop_, std::move(*socket), content_, std::move(info), *network,
-                                             node_options);
+                                             node_options, sender_options);
     if (!node) return node.error();
     node_ = std::move(*node);
     node_->start();
@@ -289,6 +291,7 @@ class CastRun {
     for (Receiver& r : receivers_) {
       if (!r.ended && begun_at_) r.view.seconds = seconds_since(*begun_at_);
     }
+    end_dropped();
     display_.update(views());
     if (node_ && node_->finished()) {
       if (!sender_done_at_) sender_done_at_ = loop_.now();
@@ -297,6 +300,19 @@ class CastRun {
       }
     }
     loop_.add_timer(kTick, [this] { tick(); });
+  }
+
+  // A receiver the sender dropped is over now, with the sender's reason:
+  // waiting for its own report would let a hung host hold the cast.
+  void end_dropped() {
+    if (!node_) return;
+    for (const filecast::ReceiverStatus& status : node_->receivers()) {
+      if (status.state != filecast::ReceiverStatus::State::dropped) continue;
+      Receiver& r = receivers_[status.id - 1];
+      if (r.ended) continue;
+      if (r.session) r.session->signal(SIGTERM);  // it stops and keeps its part files for the next cast
+      end(r, "dropped by the sender: " + status.reason);
+    }
   }
 
   void interrupt() {

@@ -4,7 +4,8 @@
 // 0%, 5% and 20%. A tree with the edge sizes (0 bytes, 1 byte, exactly K
 // packets, a 1 GiB sparse and a 64 MiB random file) arrives with the right
 // SHA-256 on every receiver and in the report; a receiver SIGKILLed
-// mid-transfer fails alone and a second cast resumes it from its part files;
+// mid-transfer fails alone and a second cast resumes it from its part files,
+// as does one that hangs (dropped after --straggler-budget);
 // --encrypt and --unicast casts arrive too, and a 1 GiB random file at 5%
 // loss. The hosts share this machine's file system, so each receives into
 // its own directory (--dest .../{host}).
@@ -189,6 +190,43 @@ TEST_F(FilecastClusterTest, AReceiverKilledMidTransferFailsAloneAndASecondCastRe
   EXPECT_EQ(status, 0) << again.dump(2);
   const json& resumed = receiver_of(again, host(2));
   expect_copy(2, resumed);
+  std::uint64_t whole = kRandomBytes + kSparseBytes + kBlock * kGroup + 1;
+  EXPECT_LT(resumed.value("bytes", whole), whole) << "the second cast sent everything again: " << resumed.dump();
+}
+
+// A receiver that hangs (SIGSTOP) holds the cast only for the straggler
+// budget after the others finish: it is dropped with the sender's reason, the
+// others verify, nothing of it is left running, and a second cast resumes it.
+TEST_F(FilecastClusterTest, AHungReceiverIsDroppedAfterTheBudgetAndASecondCastResumesIt) {
+  auto child = bed_->spawn(0, {"sh", "-c", command_line(cast_args({1, 2, 3, 4}, {"--straggler-budget", "3"}, "150M"))});
+  ASSERT_TRUE(child) << child.error().to_string();
+  fs::path state = dest(3) / "tree" / "sub" / ".random.cohort-state";
+  for (int i = 0; i < 1500 && !(fs::exists(state) && fs::file_size(state) > 4096); ++i) {
+    std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_TRUE(fs::exists(state)) << "host 3 never started storing the random file";
+  pid_t victim = receiver_pid(3);
+  ASSERT_GT(victim, 0) << "no cast-receive process for host 3";
+  ASSERT_EQ(::kill(victim, SIGSTOP), 0);
+
+  auto ended = child->wait(std::chrono::seconds(280));
+  ASSERT_TRUE(ended) << ended.error().to_string();
+  EXPECT_EQ(ended->exit_code, 1) << ended->out << ended->err;
+  json report = json::parse(ended->out, nullptr, false);
+  ASSERT_TRUE(report.is_object()) << ended->out;
+  const json& hung = receiver_of(report, host(3));
+  EXPECT_EQ(hung.value("status", ""), "failed");
+  EXPECT_NE(hung.value("reason", "").find("dropped by the sender: straggler"), std::string::npos) << hung.dump();
+  for (int h : {1, 2, 4}) expect_copy(h, receiver_of(report, host(h)));
+  // cohortd ends the task of the client that left, stopped or not.
+  for (int i = 0; i < 500 && receiver_pid(3) > 0; ++i) std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(receiver_pid(3), -1) << "the hung receiver outlived the cast";
+  EXPECT_FALSE(fs::exists(dest(3) / "tree" / "sub" / "random")) << "an unverified file got its final name";
+
+  auto [status, again] = cast({3});
+  EXPECT_EQ(status, 0) << again.dump(2);
+  const json& resumed = receiver_of(again, host(3));
+  expect_copy(3, resumed);
   std::uint64_t whole = kRandomBytes + kSparseBytes + kBlock * kGroup + 1;
   EXPECT_LT(resumed.value("bytes", whole), whole) << "the second cast sent everything again: " << resumed.dump();
 }

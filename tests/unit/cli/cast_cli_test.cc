@@ -140,6 +140,9 @@ TEST_F(CastCliTest, BadArgumentsSendNothingAndSayWhy) {
   auto bad_rate = cast(hosts_, {"--rate", "fast"});
   EXPECT_EQ(bad_rate.exit_code, 2);
   EXPECT_NE(bad_rate.err.find("rate 'fast'"), std::string::npos) << bad_rate.err;
+  auto bad_budget = cast(hosts_, {"--straggler-budget", "0"});
+  EXPECT_EQ(bad_budget.exit_code, 2);
+  EXPECT_NE(bad_budget.err.find("--straggler-budget must be more than 0"), std::string::npos) << bad_budget.err;
   auto missing = testbed::run_command({COHORT_BIN, "cast", (dir_ / "nothing").string(), "--to", hosts_[0], "--dest",
                                        (dir_ / "x").string()});
   ASSERT_TRUE(missing);
