@@ -148,6 +148,48 @@ class FilecastClusterTest : public ExecCluster {
     }
     return -1;
   }
+
+  // Host h's receiver gets `sig` mid-transfer (once it has stored part of the
+  // random file: its state file records groups as they are stored). It fails
+  // alone with `reason`, the others verify, nothing of it is left running
+  // (cohortd ends the task of a client that left, stopped or not), no
+  // unverified file gets its name, and a second cast resumes it.
+  void fail_one_mid_transfer_then_resume(int h, int sig, const std::vector<std::string>& extra,
+                                         const std::string& reason) {
+    auto child = bed_->spawn(0, {"sh", "-c", command_line(cast_args({1, 2, 3, 4}, extra, "150M"))});
+    ASSERT_TRUE(child) << child.error().to_string();
+    fs::path state = dest(h) / "tree" / "sub" / ".random.cohort-state";
+    for (int i = 0; i < 1500 && !(fs::exists(state) && fs::file_size(state) > 4096); ++i) {
+      std::this_thread::sleep_for(20ms);
+    }
+    ASSERT_TRUE(fs::exists(state)) << "host " << h << " never started storing the random file";
+    pid_t victim = receiver_pid(h);
+    ASSERT_GT(victim, 0) << "no cast-receive process for host " << h;
+    ASSERT_EQ(::kill(victim, sig), 0);
+
+    auto ended = child->wait(std::chrono::seconds(280));
+    ASSERT_TRUE(ended) << ended.error().to_string();
+    EXPECT_EQ(ended->exit_code, 1) << ended->out << ended->err;
+    EXPECT_NE(ended->err.find("run the same command again"), std::string::npos) << ended->err;
+    json report = json::parse(ended->out, nullptr, false);
+    ASSERT_TRUE(report.is_object()) << ended->out;
+    const json& failed = receiver_of(report, host(h));
+    EXPECT_EQ(failed.value("status", ""), "failed");
+    EXPECT_NE(failed.value("reason", "").find(reason), std::string::npos) << failed.dump();
+    for (int other = 1; other < kExecHosts; ++other) {
+      if (other != h) expect_copy(other, receiver_of(report, host(other)));
+    }
+    for (int i = 0; i < 500 && receiver_pid(h) > 0; ++i) std::this_thread::sleep_for(20ms);
+    EXPECT_EQ(receiver_pid(h), -1) << "host " << h << "'s receiver outlived the cast";
+    EXPECT_FALSE(fs::exists(dest(h) / "tree" / "sub" / "random")) << "an unverified file got its final name";
+
+    auto [status, again] = cast({h});
+    EXPECT_EQ(status, 0) << again.dump(2);
+    const json& resumed = receiver_of(again, host(h));
+    expect_copy(h, resumed);
+    std::uint64_t whole = kRandomBytes + kSparseBytes + kBlock * kGroup + 1;
+    EXPECT_LT(resumed.value("bytes", whole), whole) << "the second cast sent everything again: " << resumed.dump();
+  }
 };
 
 TEST_F(FilecastClusterTest, TreeArrivesOnFourHostsByMulticastWithoutLoss) { cast_everywhere_with_loss(0); }
@@ -161,74 +203,13 @@ TEST_F(FilecastClusterTest, EncryptedCastArrives) { cast_everywhere_with_loss(5,
 TEST_F(FilecastClusterTest, UnicastCastArrivesWithoutMulticast) { cast_everywhere_with_loss(5, {"--unicast"}); }
 
 TEST_F(FilecastClusterTest, AReceiverKilledMidTransferFailsAloneAndASecondCastResumesIt) {
-  auto child = bed_->spawn(0, {"sh", "-c", command_line(cast_args({1, 2, 3, 4}, {}, "150M"))});
-  ASSERT_TRUE(child) << child.error().to_string();
-  // Mid-transfer: host 2 has stored part of the random file (its sidecar
-  // records groups as they are stored).
-  fs::path state = dest(2) / "tree" / "sub" / ".random.cohort-state";
-  for (int i = 0; i < 1500 && !(fs::exists(state) && fs::file_size(state) > 4096); ++i) {
-    std::this_thread::sleep_for(20ms);
-  }
-  ASSERT_TRUE(fs::exists(state)) << "host 2 never started storing the random file";
-  pid_t victim = receiver_pid(2);
-  ASSERT_GT(victim, 0) << "no cast-receive process for host 2";
-  ASSERT_EQ(::kill(victim, SIGKILL), 0);
-
-  auto ended = child->wait(std::chrono::seconds(280));
-  ASSERT_TRUE(ended) << ended.error().to_string();
-  EXPECT_EQ(ended->exit_code, 1) << ended->out << ended->err;
-  EXPECT_NE(ended->err.find("run the same command again"), std::string::npos) << ended->err;
-  json report = json::parse(ended->out, nullptr, false);
-  ASSERT_TRUE(report.is_object()) << ended->out;
-  const json& killed = receiver_of(report, host(2));
-  EXPECT_EQ(killed.value("status", ""), "failed");
-  EXPECT_NE(killed.value("reason", "").find("receiver_gone"), std::string::npos) << killed.dump();
-  for (int h : {1, 3, 4}) expect_copy(h, receiver_of(report, host(h)));
-  EXPECT_FALSE(fs::exists(dest(2) / "tree" / "sub" / "random")) << "an unverified file got its final name";
-
-  auto [status, again] = cast({2});
-  EXPECT_EQ(status, 0) << again.dump(2);
-  const json& resumed = receiver_of(again, host(2));
-  expect_copy(2, resumed);
-  std::uint64_t whole = kRandomBytes + kSparseBytes + kBlock * kGroup + 1;
-  EXPECT_LT(resumed.value("bytes", whole), whole) << "the second cast sent everything again: " << resumed.dump();
+  fail_one_mid_transfer_then_resume(2, SIGKILL, {}, "receiver_gone");
 }
 
 // A receiver that hangs (SIGSTOP) holds the cast only for the straggler
-// budget after the others finish: it is dropped with the sender's reason, the
-// others verify, nothing of it is left running, and a second cast resumes it.
+// budget after the others finish: it is dropped with the sender's reason.
 TEST_F(FilecastClusterTest, AHungReceiverIsDroppedAfterTheBudgetAndASecondCastResumesIt) {
-  auto child = bed_->spawn(0, {"sh", "-c", command_line(cast_args({1, 2, 3, 4}, {"--straggler-budget", "3"}, "150M"))});
-  ASSERT_TRUE(child) << child.error().to_string();
-  fs::path state = dest(3) / "tree" / "sub" / ".random.cohort-state";
-  for (int i = 0; i < 1500 && !(fs::exists(state) && fs::file_size(state) > 4096); ++i) {
-    std::this_thread::sleep_for(20ms);
-  }
-  ASSERT_TRUE(fs::exists(state)) << "host 3 never started storing the random file";
-  pid_t victim = receiver_pid(3);
-  ASSERT_GT(victim, 0) << "no cast-receive process for host 3";
-  ASSERT_EQ(::kill(victim, SIGSTOP), 0);
-
-  auto ended = child->wait(std::chrono::seconds(280));
-  ASSERT_TRUE(ended) << ended.error().to_string();
-  EXPECT_EQ(ended->exit_code, 1) << ended->out << ended->err;
-  json report = json::parse(ended->out, nullptr, false);
-  ASSERT_TRUE(report.is_object()) << ended->out;
-  const json& hung = receiver_of(report, host(3));
-  EXPECT_EQ(hung.value("status", ""), "failed");
-  EXPECT_NE(hung.value("reason", "").find("dropped by the sender: straggler"), std::string::npos) << hung.dump();
-  for (int h : {1, 2, 4}) expect_copy(h, receiver_of(report, host(h)));
-  // cohortd ends the task of the client that left, stopped or not.
-  for (int i = 0; i < 500 && receiver_pid(3) > 0; ++i) std::this_thread::sleep_for(20ms);
-  EXPECT_EQ(receiver_pid(3), -1) << "the hung receiver outlived the cast";
-  EXPECT_FALSE(fs::exists(dest(3) / "tree" / "sub" / "random")) << "an unverified file got its final name";
-
-  auto [status, again] = cast({3});
-  EXPECT_EQ(status, 0) << again.dump(2);
-  const json& resumed = receiver_of(again, host(3));
-  expect_copy(3, resumed);
-  std::uint64_t whole = kRandomBytes + kSparseBytes + kBlock * kGroup + 1;
-  EXPECT_LT(resumed.value("bytes", whole), whole) << "the second cast sent everything again: " << resumed.dump();
+  fail_one_mid_transfer_then_resume(3, SIGSTOP, {"--straggler-budget", "3"}, "dropped by the sender: straggler");
 }
 
 // A 1 GiB random file at 5% loss, on its own (the tree's random
