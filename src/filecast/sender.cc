@@ -59,6 +59,7 @@ struct Unit {
 
 struct GroupState {
   std::uint16_t repair_end = 0;      // repair indices sent or queued: [0, repair_end)
+  bool resending = false;            // its data is queued again (every repair index went out)
   TimePoint last_round_at{};
   Unit* queued = nullptr;            // a requested round not started yet (coalescing)
 };
@@ -284,10 +285,10 @@ struct CastSender::State {
     const int want = base + req.need;
     if (want <= g.repair_end) return;
     const int cap = rs.max_repair();
+    if (g.repair_end >= cap) return resend(now, req.group, g, out);
     const int missing = want - g.repair_end;
     const int extra = protocol::extra_blocks(missing, {{asker_loss(from), 1}}, kRequestedRisk, cap);
     const int end = std::min(cap, g.repair_end + missing + extra);
-    if (end <= g.repair_end) return;
     if (g.queued != nullptr) {
       g.queued->end = static_cast<std::uint16_t>(end);
     } else {
@@ -299,6 +300,21 @@ struct CastSender::State {
       g.queued = &urgent.back();
     }
     g.repair_end = static_cast<std::uint16_t>(end);
+    g.last_round_at = now;
+    pump(now, out);
+  }
+
+  // Every repair index of the group went out (K near 254 leaves few, and a
+  // receiver that lost round after round uses them all): the group's data
+  // goes out again, whole, which completes any receiver that gets it; one
+  // that still lacks blocks asks again. Rare enough that a whole group per
+  // request costs nothing that matters.
+  void resend(TimePoint now, std::uint64_t group, GroupState& g, Actions& out) {
+    if (g.resending || now - g.last_round_at < protocol::kCrossingWindow) return;  // one on its way
+    Unit unit{Unit::Kind::data, group, 0, layout.group(group).blocks};
+    unit.due = now;
+    urgent.push_back(std::move(unit));
+    g.resending = true;
     g.last_round_at = now;
     pump(now, out);
   }
@@ -464,7 +480,10 @@ struct CastSender::State {
         const std::size_t size = std::min<std::size_t>(block_size(), extent.bytes - offset);
         ++stats.data_packets;
         out.multicast(kPrimaryChannel, codec.encode(DataPacket{pos, unit.group, unit.next, bytes->slice(offset, size)}));
-        if (++unit.next == unit.end) from.pop_front();
+        if (++unit.next == unit.end) {
+          if (is_urgent) groups[unit.group].resending = false;  // only resends put data there
+          from.pop_front();
+        }
         return true;
       }
       case Unit::Kind::repair:
