@@ -21,6 +21,7 @@ namespace {
 constexpr TimerKey kStartTimer = 1;
 constexpr TimerKey kPaceTimer = 2;
 constexpr TimerKey kStragglerTimer = 3;
+constexpr TimerKey kStopRepeatTimer = 4;
 constexpr std::size_t kBurstPackets = 64;           // at most this many datagrams per event without a cap
 // With a cap, the token bucket holds this much of the rate's worth, and a
 // burst may spend it: a sender the host did not run for a while catches up
@@ -31,6 +32,11 @@ constexpr std::size_t kPaceBatch = 8;              // datagrams' worth of tokens
 constexpr Duration kUncappedGap = std::chrono::microseconds(250);  // between bursts without a rate cap
 constexpr int kStopPackets = 3;
 constexpr Duration kStopSpacing = std::chrono::milliseconds(5);
+// With nothing to send after a pass and receivers not done, Stop again after
+// this, doubling up to kLastStopRepeat: a receiver that lost every Stop and
+// the last groups' data would otherwise never learn that the pass ended.
+constexpr Duration kFirstStopRepeat = std::chrono::milliseconds(100);
+constexpr Duration kLastStopRepeat = std::chrono::seconds(1);
 constexpr std::size_t kCachedGroups = 2 * protocol::kRepairLag + 6;
 constexpr double kProactiveRisk = 0.2;   // summed chance, over receivers, that a group needs a request
 constexpr double kRequestedRisk = 0.05;  // chance that an answered request falls short again
@@ -97,6 +103,7 @@ struct CastSender::State {
   std::list<Unit> stream;                                       // data, proactive repair, stops
   std::vector<GroupState> groups;
   TimePoint last_stop_at{};
+  Duration stop_repeat = kFirstStopRepeat;
   TimePoint last_sent_at{};
   TimePoint last_finish_at{};
   double tokens = 0;  // bits the rate allows now
@@ -245,6 +252,7 @@ struct CastSender::State {
     out.cancel_timer(kPaceTimer);
     out.cancel_timer(kStragglerTimer);
     out.cancel_timer(kStartTimer);
+    out.cancel_timer(kStopRepeatTimer);
     out.output("finished");
   }
 
@@ -416,6 +424,7 @@ struct CastSender::State {
       Unit* unit = front_unit(now);
       if (unit == nullptr) {
         if (!urgent.empty()) out.set_timer(kPaceTimer, urgent.front().due - now);
+        if (urgent.empty() && stats.stop_packets > 0) out.set_timer(kStopRepeatTimer, stop_repeat);
         return;
       }
       if (unit->kind == Unit::Kind::stop && now - last_stop_at < kStopSpacing) {
@@ -459,12 +468,15 @@ struct CastSender::State {
     return &stream.front();
   }
 
+  StreamPos next_pos() { return StreamPos{seq++, next_ordinal == 0 ? 0 : next_ordinal - 1}; }
+
   // Sends the unit's next packet; false if the session had to stop.
   bool send_one(TimePoint now, Unit& unit, Actions& out) {
     const bool is_urgent = !urgent.empty() && &unit == &urgent.front();
     std::list<Unit>& from = is_urgent ? urgent : stream;
-    const StreamPos pos{seq++, next_ordinal == 0 ? 0 : next_ordinal - 1};
+    const StreamPos pos = next_pos();
     last_sent_at = now;
+    stop_repeat = kFirstStopRepeat;
     switch (unit.kind) {
       case Unit::Kind::stop:
         last_stop_at = now;
@@ -584,7 +596,18 @@ struct CastSender::State {
       pump(now, out);
     } else if (key == kStragglerTimer) {
       check_stragglers(now, out);
+    } else if (key == kStopRepeatTimer) {
+      repeat_stop(out);
     }
+  }
+
+  // Not counted as sending: a straggler that only hears Stops is still one.
+  void repeat_stop(Actions& out) {
+    if (all_done() || !urgent.empty() || !stream.empty() || in_pass) return;
+    ++stats.stop_packets;
+    out.multicast(kPrimaryChannel, codec.encode(StopPacket{next_pos(), layout.group_count()}));
+    stop_repeat = std::min(kLastStopRepeat, stop_repeat * 2);
+    out.set_timer(kStopRepeatTimer, stop_repeat);
   }
 };
 
