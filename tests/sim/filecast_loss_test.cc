@@ -38,7 +38,7 @@ TEST(FilecastLossSim, AReceiverThatLostTheLastGroupAndEveryStopStillAsks) {
   sweep(CastScenarioOptions{.file_sizes = {300000, 1}, .k = 64, .block_size = 8000, .loss = 0.3}, 30);
 }
 
-// K = 250 leaves 6 repair indices per group, fewer than a receiver loses at
+// K = 250 leaves 5 repair indices per group, fewer than a receiver loses at
 // 5%: once they are all sent, requests get the group's data again. (Before,
 // the sender ignored them and every receiver was dropped with nothing.)
 TEST(FilecastLossSim, GroupsThatUsedUpTheirRepairAreSentAgain) {
