@@ -23,7 +23,7 @@ release: deps
 
 fuzz: deps
 	@cmake --preset fuzz -DCOHORT_FUZZ_SECONDS=$(FUZZ_SECONDS) >/dev/null
-	@cmake --build --preset fuzz -j $(JOBS)
+	@cmake --build --preset fuzz -j $(JOBS) --target cohort_fuzzers
 
 run: release
 	@scripts/demo.sh build/release
