@@ -45,7 +45,9 @@ bool RunSession::send_stdin(ByteView bytes) {
   if (stdin_target_ == StdinTarget::none) return true;
   std::uint32_t rank = stdin_target_ == StdinTarget::all ? kAllRanks : 0;
   bool flowing = true;
-  for (StreamChunk& chunk : stdin_chunks(bytes)) flowing = branches_->send_input(RankInput{rank, std::move(chunk)}) && flowing;
+  for (StreamChunk& chunk : stdin_chunks(bytes)) {
+    flowing = branches_->send_input(RankInput{rank, std::move(chunk)}) && flowing;
+  }
   return flowing;
 }
 

@@ -423,8 +423,11 @@ struct CastSender::State {
     for (std::size_t sent = 0; sent < burst_packets(); ++sent) {
       Unit* unit = front_unit(now);
       if (unit == nullptr) {
-        if (!urgent.empty()) out.set_timer(kPaceTimer, urgent.front().due - now);
-        if (urgent.empty() && stats.stop_packets > 0) out.set_timer(kStopRepeatTimer, stop_repeat);
+        if (!urgent.empty()) {
+          out.set_timer(kPaceTimer, urgent.front().due - now);
+        } else if (stats.stop_packets > 0) {
+          out.set_timer(kStopRepeatTimer, stop_repeat);
+        }
         return;
       }
       if (unit->kind == Unit::Kind::stop && now - last_stop_at < kStopSpacing) {

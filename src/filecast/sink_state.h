@@ -45,7 +45,7 @@ struct FileSink::State {
   std::vector<EntryState> entries;
   std::vector<OpenFile> open;  // least recently used first
   std::vector<std::uint8_t> scratch;
-  std::vector<std::uint8_t> zeros;  // a group's worth, once a zero group came
+  std::vector<std::uint8_t> zeros;  // as long as the longest zero group stored so far
   SinkProgress progress;
 
   const std::string& path(std::uint32_t e) const { return info.entries[e].path; }

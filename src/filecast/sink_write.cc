@@ -69,19 +69,20 @@ Status FileSink::State::store_zeros(std::uint64_t group, std::size_t bytes) {
   if (!file) return file.error();
   if (*file == nullptr) return ok_status();  // held already
   const int fd = (*file)->part.get();
-  const auto offset = static_cast<off_t>(layout.group(group).offset), length = static_cast<off_t>(bytes);
+  const std::uint64_t at = layout.group(group).offset;
+  const auto offset = static_cast<off_t>(at), length = static_cast<off_t>(bytes);
   struct stat sb {};
   if (::fstat(fd, &sb) != 0) return Error::from_errno(errno, "reading the part file's size");
   if (sb.st_size < offset + length && ::ftruncate(fd, offset + length) != 0) {
     return Error::from_errno(errno, "extending the part file");
   }
-  if (zeros.size() < bytes) zeros.assign(scratch.size(), 0);  // one buffer for every zero group
+  if (zeros.size() < bytes) zeros.assign(bytes, 0);  // one buffer for every zero group
   const ByteView group_zeros(zeros.data(), bytes);
   const bool punched = offset >= sb.st_size ||
                        ::fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset,
                                    std::min<off_t>(length, sb.st_size - offset)) == 0;
   if (!punched) {
-    if (Status s = pwrite_full(fd, group_zeros, layout.group(group).offset, "the part file"); !s) return s;
+    if (Status s = pwrite_full(fd, group_zeros, at, "the part file"); !s) return s;
   }
   return record_stored(group, **file, group_zeros);
 }
