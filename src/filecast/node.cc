@@ -61,7 +61,8 @@ Status set_channels(UdpMachineDriver& driver, const NetworkPlan& plan, const Nod
 
 Result<UdpSocket> bind_node_socket(const Address& local, const NodeOptions& options) {
   return UdpSocket::bind(local, UdpOptions{.send_buffer_bytes = options.socket_buffer_bytes,
-                                           .receive_buffer_bytes = options.socket_buffer_bytes});
+                                           .receive_buffer_bytes = options.socket_buffer_bytes,
+                                           .coalesced_receive = true});
 }
 
 Result<Address> local_address_toward(const Address& remote) {

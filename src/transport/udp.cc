@@ -1,9 +1,11 @@
 #include "cohort/transport/udp.h"
 
 #include <net/if.h>
+#include <netinet/udp.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -16,6 +18,58 @@
 namespace cohort {
 
 namespace {
+
+constexpr int kOn = 1;
+
+// One segmented message may carry at most 64 datagrams (UDP_MAX_SEGMENTS on
+// older kernels) and no more bytes than one IP datagram.
+constexpr std::size_t kMaxSegments = 64;
+constexpr std::size_t kMaxSegmentedBytes = 65000;
+
+// Room for one control message of an int (UDP_GRO's segment size; it also
+// fits UDP_SEGMENT's uint16_t), aligned as the kernel expects.
+struct alignas(cmsghdr) ControlRoom {
+  char bytes[CMSG_SPACE(sizeof(int))];
+};
+
+// How many datagrams from `first` on can leave as one segmented message.
+std::size_t run_length(std::span<const Datagram> datagrams, std::size_t first, std::size_t prefix) {
+  const Datagram& head = datagrams[first];
+  const std::size_t segment = prefix + head.bytes.size();
+  std::size_t n = 1;
+  while (first + n < datagrams.size() && n < kMaxSegments && (n + 1) * segment <= kMaxSegmentedBytes &&
+         datagrams[first + n].bytes.size() == head.bytes.size() && datagrams[first + n].peer == head.peer) {
+    ++n;
+  }
+  return n;
+}
+
+void attach_segment_size(msghdr& header, ControlRoom& room, std::size_t segment) {
+  header.msg_control = room.bytes;
+  header.msg_controllen = CMSG_SPACE(sizeof(std::uint16_t));
+  cmsghdr* control = CMSG_FIRSTHDR(&header);
+  control->cmsg_level = SOL_UDP;
+  control->cmsg_type = UDP_SEGMENT;
+  control->cmsg_len = CMSG_LEN(sizeof(std::uint16_t));
+  const auto size = static_cast<std::uint16_t>(segment);
+  std::memcpy(CMSG_DATA(control), &size, sizeof size);
+}
+
+// The segment size of a datagram the kernel coalesced (UDP_GRO), or 0.
+std::size_t coalesced_segment_size(msghdr& header) {
+  for (cmsghdr* c = CMSG_FIRSTHDR(&header); c != nullptr; c = CMSG_NXTHDR(&header, c)) {
+    if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+      int size = 0;
+      std::memcpy(&size, CMSG_DATA(c), sizeof size);
+      return size > 0 ? static_cast<std::size_t>(size) : 0;
+    }
+  }
+  return 0;
+}
+
+// What a kernel says when it cannot segment: too old, or a segment longer
+// than the path's MTU.
+bool refuses_segmentation(int err) { return err == EINVAL || err == EIO || err == ENOPROTOOPT; }
 
 Status set_int_option(int fd, int level, int name, int value, std::string_view what) {
   if (setsockopt(fd, level, name, &value, sizeof value) < 0) return Error::from_errno(errno, what);
@@ -39,6 +93,10 @@ Status apply_options(int fd, int family, const UdpOptions& options) {
                    ? set_int_option(fd, IPPROTO_IPV6, IPV6_MULTICAST_ALL, 0, "setsockopt(IPV6_MULTICAST_ALL)")
                    : set_int_option(fd, IPPROTO_IP, IP_MULTICAST_ALL, 0, "setsockopt(IP_MULTICAST_ALL)");
     if (!s) return s;
+  }
+  // A kernel without UDP_GRO hands every datagram over on its own, which is fine.
+  if (options.coalesced_receive && setsockopt(fd, SOL_UDP, UDP_GRO, &kOn, sizeof kOn) < 0 && errno != ENOPROTOOPT) {
+    return Error::from_errno(errno, "setsockopt(UDP_GRO)");
   }
   if (Status s = set_buffer_size(fd, SO_SNDBUFFORCE, SO_SNDBUF, options.send_buffer_bytes, "setsockopt(SO_SNDBUF)");
       !s) {
@@ -125,24 +183,49 @@ Result<Datagram> UdpSocket::receive(std::size_t max_size) {
   return make_datagram(peer, header.msg_namelen, scratch.get(), static_cast<std::size_t>(n));
 }
 
-Result<std::size_t> UdpSocket::send_batch(std::span<const Datagram> datagrams, ByteView prefix) {
+// Returns sendmmsg's result; `sent` counts the datagrams in the messages it sent.
+int UdpSocket::send_messages(std::span<const Datagram> datagrams, ByteView prefix, bool segment,
+                             std::size_t& sent) {
   const std::size_t parts = prefix.empty() ? 1 : 2;
   std::vector<iovec> iovs(datagrams.size() * parts);
-  std::vector<mmsghdr> messages(datagrams.size());
-  for (std::size_t i = 0; i < datagrams.size(); ++i) {
-    const Datagram& d = datagrams[i];
-    iovec* iov = &iovs[i * parts];
-    // sendmmsg never writes through these pointers; the API just lacks const.
-    if (parts == 2) iov[0] = iovec{const_cast<std::uint8_t*>(prefix.data()), prefix.size()};
-    iov[parts - 1] = iovec{const_cast<std::uint8_t*>(d.bytes.data()), d.bytes.size()};
-    messages[i].msg_hdr.msg_name = const_cast<sockaddr*>(d.peer.sockaddr_ptr());
-    messages[i].msg_hdr.msg_namelen = d.peer.sockaddr_len();
-    messages[i].msg_hdr.msg_iov = iov;
-    messages[i].msg_hdr.msg_iovlen = parts;
+  std::vector<mmsghdr> messages;
+  std::vector<std::size_t> run_lengths;
+  std::vector<ControlRoom> controls(datagrams.size());
+  messages.reserve(datagrams.size());
+  for (std::size_t first = 0; first < datagrams.size();) {
+    const std::size_t n = segment ? run_length(datagrams, first, prefix.size()) : 1;
+    iovec* iov = &iovs[first * parts];
+    for (std::size_t i = 0; i < n; ++i) {
+      // sendmmsg never writes through these pointers; the API just lacks const.
+      if (parts == 2) iov[i * parts] = iovec{const_cast<std::uint8_t*>(prefix.data()), prefix.size()};
+      const Buffer& bytes = datagrams[first + i].bytes;
+      iov[i * parts + parts - 1] = iovec{const_cast<std::uint8_t*>(bytes.data()), bytes.size()};
+    }
+    mmsghdr message{};
+    message.msg_hdr.msg_name = const_cast<sockaddr*>(datagrams[first].peer.sockaddr_ptr());
+    message.msg_hdr.msg_namelen = datagrams[first].peer.sockaddr_len();
+    message.msg_hdr.msg_iov = iov;
+    message.msg_hdr.msg_iovlen = n * parts;
+    if (n > 1) attach_segment_size(message.msg_hdr, controls[messages.size()], prefix.size() + datagrams[first].bytes.size());
+    messages.push_back(message);
+    run_lengths.push_back(n);
+    first += n;
   }
-  int n = sendmmsg(fd(), messages.data(), static_cast<unsigned>(messages.size()), 0);
-  if (n < 0) return Error::from_errno(errno, "sending a batch of UDP datagrams");
-  return static_cast<std::size_t>(n);
+  const int rc = sendmmsg(fd(), messages.data(), static_cast<unsigned>(messages.size()), 0);
+  sent = 0;
+  for (int i = 0; i < rc; ++i) sent += run_lengths[static_cast<std::size_t>(i)];
+  return rc;
+}
+
+Result<std::size_t> UdpSocket::send_batch(std::span<const Datagram> datagrams, ByteView prefix) {
+  std::size_t sent = 0;
+  int rc = send_messages(datagrams, prefix, segment_sends_, sent);
+  if (rc < 0 && segment_sends_ && refuses_segmentation(errno)) {
+    segment_sends_ = false;  // datagram by datagram from now on
+    rc = send_messages(datagrams, prefix, false, sent);
+  }
+  if (rc < 0) return Error::from_errno(errno, "sending a batch of UDP datagrams");
+  return sent;
 }
 
 Result<std::vector<Datagram>> UdpSocket::receive_batch(std::size_t max_count, std::size_t max_size) {
@@ -150,6 +233,7 @@ Result<std::vector<Datagram>> UdpSocket::receive_batch(std::size_t max_count, st
   auto scratch = std::make_unique_for_overwrite<std::uint8_t[]>(max_count * max_size);
   std::vector<sockaddr_storage> peers(max_count);
   std::vector<iovec> iovs(max_count);
+  std::vector<ControlRoom> controls(max_count);
   std::vector<mmsghdr> messages(max_count);
   for (std::size_t i = 0; i < max_count; ++i) {
     iovs[i] = iovec{scratch.get() + i * max_size, max_size};
@@ -157,18 +241,28 @@ Result<std::vector<Datagram>> UdpSocket::receive_batch(std::size_t max_count, st
     messages[i].msg_hdr.msg_namelen = sizeof peers[i];
     messages[i].msg_hdr.msg_iov = &iovs[i];
     messages[i].msg_hdr.msg_iovlen = 1;
+    messages[i].msg_hdr.msg_control = controls[i].bytes;
+    messages[i].msg_hdr.msg_controllen = sizeof controls[i].bytes;
   }
   int n = recvmmsg(fd(), messages.data(), static_cast<unsigned>(max_count), 0, nullptr);
   if (n < 0) return Error::from_errno(errno, "receiving a batch of UDP datagrams");
   std::vector<Datagram> out;
   out.reserve(static_cast<std::size_t>(n));
   for (std::size_t i = 0; i < static_cast<std::size_t>(n); ++i) {
-    const msghdr& header = messages[i].msg_hdr;
+    msghdr& header = messages[i].msg_hdr;
     if ((header.msg_flags & MSG_TRUNC) != 0) {
       ++truncated_;
       continue;
     }
-    out.push_back(make_datagram(peers[i], header.msg_namelen, scratch.get() + i * max_size, messages[i].msg_len));
+    Datagram whole = make_datagram(peers[i], header.msg_namelen, scratch.get() + i * max_size, messages[i].msg_len);
+    const std::size_t segment = coalesced_segment_size(header);
+    if (segment == 0 || whole.bytes.size() <= segment) {
+      out.push_back(std::move(whole));
+      continue;
+    }
+    for (std::size_t offset = 0; offset < whole.bytes.size(); offset += segment) {
+      out.push_back(Datagram{whole.peer, whole.bytes.slice(offset, std::min(segment, whole.bytes.size() - offset))});
+    }
   }
   if (out.empty()) {
     return Error(Errc::too_large, "dropped UDP datagrams longer than " + std::to_string(max_size) + " bytes");

@@ -130,7 +130,8 @@ Result<UdpSocket*> UdpMachineDriver::port_socket(const Address& group) {
   if (!wildcard) return wildcard.error();
   auto socket = UdpSocket::bind(*wildcard, UdpOptions{.reuse_address = true,
                                                      .receive_buffer_bytes = multicast_->receive_buffer_bytes,
-                                                     .only_joined_groups = true});
+                                                     .only_joined_groups = true,
+                                                     .coalesced_receive = true});
   if (!socket) return socket.error();
   auto owned = std::make_unique<UdpSocket>(std::move(socket).value());
   UdpSocket* raw = owned.get();

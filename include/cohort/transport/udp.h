@@ -1,5 +1,6 @@
 // UDP sockets, unicast and IP multicast, non-blocking, with batched send and
-// receive (sendmmsg/recvmmsg). Errors say what went wrong in the user's terms:
+// receive (sendmmsg/recvmmsg, with UDP segmentation offload both ways where
+// the kernel has it). Errors say what went wrong in the user's terms:
 // interface not found, multicast not available, address in use.
 #pragma once
 
@@ -22,6 +23,10 @@ struct UdpOptions {
   // IP(V6)_MULTICAST_ALL off: a wildcard-bound socket gets the multicast
   // groups it joined itself only, not every group some socket of the host joined.
   bool only_joined_groups = false;
+  // UDP_GRO: the kernel may hand over a run of one sender's equal-sized
+  // datagrams as one; receive_batch splits it again. receive() does not, so
+  // leave this off for sockets read with it.
+  bool coalesced_receive = false;
 };
 
 struct Datagram {
@@ -44,11 +49,14 @@ class UdpSocket {
   Result<Datagram> receive(std::size_t max_size = 65536);
   // Sends as many as the kernel takes in one sendmmsg call; returns how many.
   // A non-empty `prefix` goes in front of every datagram (gathered, not copied).
+  // Consecutive datagrams to one peer of one size leave as one segmented
+  // message (UDP_SEGMENT) unless the kernel refused that once.
   Result<std::size_t> send_batch(std::span<const Datagram> datagrams, ByteView prefix = {});
   // Receives up to `max_count` datagrams with one recvmmsg call; would_block
   // if none. Datagrams longer than `max_size` are dropped and counted.
   Result<std::vector<Datagram>> receive_batch(std::size_t max_count, std::size_t max_size = 65536);
   std::uint64_t truncated_count() const { return truncated_; }
+  bool segments_sends() const { return segment_sends_; }
 
   // Multicast. `interface_name` empty means the system's choice. A named
   // interface that does not exist is interface_not_found; one that cannot do
@@ -63,10 +71,12 @@ class UdpSocket {
  private:
   UdpSocket(int fd, int family) : fd_(fd), family_(family) {}
   Status change_membership(const Address& group, const std::string& interface_name, bool join);
+  int send_messages(std::span<const Datagram> datagrams, ByteView prefix, bool segment, std::size_t& sent);
 
   UniqueFd fd_;
   int family_ = AF_INET;
   std::uint64_t truncated_ = 0;
+  bool segment_sends_ = true;
 };
 
 }  // namespace cohort

@@ -90,6 +90,76 @@ TEST(Udp, BatchSendAndReceive) {
   }
 }
 
+// Receives until `count` datagrams came or a bounded wait ran out; `calls`
+// counts the receive_batch calls that returned something.
+std::vector<Datagram> receive_count(UdpSocket& sock, std::size_t count, std::size_t per_call, int* calls = nullptr) {
+  std::vector<Datagram> in;
+  for (int attempt = 0; in.size() < count && attempt < 1000; ++attempt) {
+    auto got = sock.receive_batch(per_call);
+    if (!got.ok()) {
+      EXPECT_EQ(got.error().code(), Errc::would_block) << got.error().to_string();
+      usleep(1000);
+      continue;
+    }
+    if (calls != nullptr) ++*calls;
+    for (auto& d : *got) in.push_back(std::move(d));
+  }
+  return in;
+}
+
+Buffer numbered(int i, std::size_t size) {
+  std::vector<std::uint8_t> bytes(size);
+  for (std::size_t j = 0; j < size; ++j) bytes[j] = static_cast<std::uint8_t>(i * 31 + static_cast<int>(j));
+  return Buffer(std::move(bytes));
+}
+
+// Runs of equal-sized datagrams to one peer leave segmented; every receiver,
+// coalescing or not, must still get each datagram alone, whole and in order,
+// and the runs' ends (another size, another peer) must cut them right.
+TEST(Udp, SegmentedRunsArriveAsTheDatagramsTheyWere) {
+  UdpSocket sender = bind_loopback();
+  // Room for every datagram at once: nothing reads while the batch is sent.
+  auto plain = UdpSocket::bind(Address::ipv4_loopback(0), UdpOptions{.receive_buffer_bytes = 4 << 20});
+  auto coalescing = UdpSocket::bind(Address::ipv4_loopback(0),
+                                    UdpOptions{.receive_buffer_bytes = 4 << 20, .coalesced_receive = true});
+  ASSERT_TRUE(plain.ok()) << plain.error().to_string();
+  ASSERT_TRUE(coalescing.ok()) << coalescing.error().to_string();
+  const std::string prefix = "TAG";
+  std::vector<Datagram> out;
+  for (int i = 0; i < 150; ++i) {
+    const std::size_t size = i == 99 ? 300 : 1000;  // a short one ends a run
+    out.push_back({i % 50 == 49 ? local(*plain) : local(*coalescing), numbered(i, size)});
+  }
+  for (int i = 0; i < 150; ++i) out.push_back({local(*plain), numbered(1000 + i, 1200)});
+  std::size_t sent = 0;
+  for (int attempt = 0; sent < out.size() && attempt < 100; ++attempt) {
+    auto n = sender.send_batch(std::span(out).subspan(sent), Buffer::copy_of(prefix));
+    ASSERT_TRUE(n.ok()) << n.error().to_string();
+    sent += *n;
+  }
+  ASSERT_EQ(sent, out.size());
+  EXPECT_TRUE(sender.segments_sends());
+  int coalesced_calls = 0;
+  auto to_coalescing = receive_count(*coalescing, 147, 1, &coalesced_calls);
+  auto to_plain = receive_count(*plain, 153, 64);
+  std::vector<const Datagram*> want_coalescing, want_plain;
+  for (const Datagram& d : out) (d.peer == local(*plain) ? want_plain : want_coalescing).push_back(&d);
+  ASSERT_EQ(to_coalescing.size(), want_coalescing.size());
+  ASSERT_EQ(to_plain.size(), want_plain.size());
+  auto check = [&](const std::vector<Datagram>& got, const std::vector<const Datagram*>& want) {
+    for (std::size_t i = 0; i < got.size(); ++i) {
+      ASSERT_EQ(got[i].bytes.size(), prefix.size() + want[i]->bytes.size()) << "datagram " << i;
+      EXPECT_EQ(got[i].bytes.slice(0, prefix.size()).as_string(), prefix);
+      EXPECT_EQ(got[i].bytes.slice(prefix.size()), want[i]->bytes) << "datagram " << i;
+      EXPECT_EQ(got[i].peer, local(sender));
+    }
+  };
+  check(to_coalescing, want_coalescing);
+  check(to_plain, want_plain);
+  // One datagram per call unless the kernel handed runs over whole.
+  EXPECT_LT(coalesced_calls, 147) << "no run arrived coalesced";
+}
+
 TEST(Udp, OversizedDatagramIsCountedNotSilentlyCut) {
   UdpSocket a = bind_loopback();
   UdpSocket b = bind_loopback();
