@@ -41,7 +41,8 @@ struct Fixture {
     std::ofstream(dir / "src" / "file", std::ios::binary)
         .write(reinterpret_cast<const char*>(words.data()), static_cast<std::streamsize>(kFileBytes));
     content = collect_entries({(dir / "src" / "file").string()}).value();
-    info.group_digests = digest_content(content, info.params).value();
+    info.digest_key = DigestKey{1, 2, 3};
+    info.group_digests = digest_content(content, info.params, info.digest_key).value();
     info.entries = content.entries;
   }
   ~Fixture() { fs::remove_all(dir); }
@@ -50,7 +51,7 @@ struct Fixture {
 void BM_DigestContent(benchmark::State& state) {
   Fixture f;
   for (auto _ : state) {
-    auto digests = digest_content(f.content, f.info.params);
+    auto digests = digest_content(f.content, f.info.params, f.info.digest_key);
     if (!digests) state.SkipWithError(digests.error().message().c_str());
     benchmark::DoNotOptimize(digests);
   }

@@ -12,6 +12,7 @@
 #include "cast_report.h"
 #include "cohort/core/signals.h"
 #include "cohort/exec/client.h"
+#include "cohort/filecast/digest.h"
 #include "cohort/filecast/node.h"
 #include "cohort/wire/frame.h"
 #include "commands.h"
@@ -91,7 +92,7 @@ class CastRun {
     if (Status s = watch_signals(); !s) return fatal(s.error().message(), kExitFailure);
     // Hashing overlaps with starting the receivers; the result comes back on the loop.
     std::thread digester([this] {
-      auto digests = filecast::digest_content(content_, settings_.params);
+      auto digests = filecast::digest_content(content_, settings_.params, digest_key_);
       loop_.post([this, digests = std::move(digests)]() mutable { digested(std::move(digests)); });
     });
     start_receivers();
@@ -242,6 +243,7 @@ class CastRun {
     // In unicast mode every receiver's copy crosses the sender's link.
     if (settings_.unicast) info.params.rate_bits_per_s /= receivers;
     info.entries = content_.entries;
+    info.digest_key = digest_key_;
     info.group_digests = std::move(*digests_);
     if (settings_.encrypt) {
       crypto_aead_xchacha20poly1305_ietf_keygen(info.key.emplace().data());
@@ -371,6 +373,7 @@ class CastRun {
   filecast::LocalContent content_;
   CastDisplay display_;
   std::vector<Receiver> receivers_;  // never resized after start: sessions hold references
+  const filecast::DigestKey digest_key_ = filecast::random_digest_key();
   std::optional<std::vector<filecast::GroupDigest>> digests_;
   std::unique_ptr<filecast::SenderNode> node_;
   std::unique_ptr<SignalWatcher> signals_;

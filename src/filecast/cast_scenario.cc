@@ -160,10 +160,11 @@ class Scenario {
       info_.entries.push_back(CastEntry{.path = fmt::format("f{}", i), .size = options_.file_sizes[i]});
     }
     layout_ = std::make_unique<Layout>(Layout::create(info_.entries, info_.params).value());
+    for (auto& b : info_.digest_key) b = static_cast<std::uint8_t>(rng.next());
+    GroupDigester digester(info_.digest_key);
     for (std::uint64_t g = 0; g < layout_->group_count(); ++g) {
       const GroupExtent& e = layout_->group(g);
-      info_.group_digests.push_back(
-          group_digest(std::span(files_[e.entry].data() + e.offset, e.bytes)));
+      info_.group_digests.push_back(digester(g, std::span(files_[e.entry].data() + e.offset, e.bytes)));
     }
     if (options_.encrypt) {
       SessionKey key{};

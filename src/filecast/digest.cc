@@ -1,27 +1,42 @@
 #include "cohort/filecast/digest.h"
 
-#include <openssl/evp.h>
+#include <openssl/rand.h>
 
-#include <algorithm>
 #include <cstdlib>
-
-#include "sha256.h"
+#include <limits>
 
 namespace cohort::filecast {
 
-// OpenSSL's SHA-256 uses the CPU's SHA extensions where it has them.
-GroupDigest group_digest(std::span<const std::uint8_t> bytes) {
-  Sha256 full{};
-  if (sha256_md() == nullptr || EVP_Digest(bytes.data(), bytes.size(), full.data(), nullptr, sha256_md(), nullptr) != 1) {
-    std::abort();  // no SHA-256 in libcrypto: nothing could be verified
+// Without AES-GCM or randomness in libcrypto nothing could be verified, so
+// these abort rather than return errors no caller could act on.
+GroupDigester::GroupDigester(const DigestKey& key) : context_(EVP_CIPHER_CTX_new()) {
+  if (!context_ || EVP_EncryptInit_ex(context_.get(), EVP_aes_128_gcm(), nullptr, key.data(), nullptr) != 1) {
+    std::abort();
   }
-  return group_digest_of(full);
 }
 
-GroupDigest group_digest_of(const Sha256& full) {
-  GroupDigest out{};
-  std::copy_n(full.begin(), out.size(), out.begin());
-  return out;
+GroupDigest GroupDigester::operator()(std::uint64_t group, std::span<const std::uint8_t> bytes) {
+  std::uint8_t nonce[12] = {};
+  for (int i = 0; i < 8; ++i) nonce[i] = static_cast<std::uint8_t>(group >> (8 * i));
+  GroupDigest tag{};
+  int written = 0;
+  bool ok = EVP_EncryptInit_ex(context_.get(), nullptr, nullptr, nullptr, nonce) == 1;
+  // GMAC: the bytes are authenticated data only; nothing is encrypted.
+  for (std::size_t at = 0; ok && at < bytes.size();) {
+    const std::size_t part = std::min<std::size_t>(bytes.size() - at, std::numeric_limits<int>::max());
+    ok = EVP_EncryptUpdate(context_.get(), nullptr, &written, bytes.data() + at, static_cast<int>(part)) == 1;
+    at += part;
+  }
+  ok = ok && EVP_EncryptFinal_ex(context_.get(), tag.data(), &written) == 1 &&
+       EVP_CIPHER_CTX_ctrl(context_.get(), EVP_CTRL_GCM_GET_TAG, static_cast<int>(tag.size()), tag.data()) == 1;
+  if (!ok) std::abort();
+  return tag;
+}
+
+DigestKey random_digest_key() {
+  DigestKey key{};
+  if (RAND_bytes(key.data(), static_cast<int>(key.size())) != 1) std::abort();
+  return key;
 }
 
 }  // namespace cohort::filecast

@@ -1,6 +1,6 @@
 // digest_content: one sequential read pass per file feeds both the file's
 // SHA-256 (on the calling thread, as it reads) and its groups' digests (on a
-// worker thread). They share a ring of read buffers, so neither waits for
+// worker thread, as they are the cheaper of the two). They share a ring of read buffers, so neither waits for
 // the other unless the ring is full or empty: a loaded machine that
 // deschedules one thread for a while does not stall the other.
 #include <fcntl.h>
@@ -35,9 +35,8 @@ struct Chunk {
 
 class GroupWorker {
  public:
-  GroupWorker(const Layout& layout, Sha256Hasher hasher, std::size_t buffer_bytes,
-              std::vector<GroupDigest>& out)
-      : layout_(layout), hasher_(std::move(hasher)), out_(out) {
+  GroupWorker(const Layout& layout, const DigestKey& key, std::size_t buffer_bytes, std::vector<GroupDigest>& out)
+      : layout_(layout), digester_(key), out_(out) {
     for (std::size_t i = 0; i < kBuffers; ++i) {
       buffers_.emplace_back(buffer_bytes);
       free_.push_back(i);
@@ -94,16 +93,13 @@ class GroupWorker {
   Status digest(const Chunk& chunk) {
     for (std::uint64_t g = chunk.first; g <= chunk.last; ++g) {
       const GroupExtent& extent = layout_.group(g);
-      hasher_.update(std::span(buffers_[chunk.buffer]).subspan(extent.offset - chunk.offset, extent.bytes));
-      Result<Sha256> digest = hasher_.finish();
-      if (!digest) return digest.error();
-      out_[g] = group_digest_of(*digest);
+      out_[g] = digester_(g, std::span(buffers_[chunk.buffer]).subspan(extent.offset - chunk.offset, extent.bytes));
     }
     return ok_status();
   }
 
   const Layout& layout_;
-  Sha256Hasher hasher_;
+  GroupDigester digester_;
   std::vector<GroupDigest>& out_;
   std::vector<std::vector<std::uint8_t>> buffers_;
   std::mutex mu_;
@@ -149,15 +145,15 @@ Status digest_file(const std::string& local, CastEntry& entry, const Layout& lay
 
 }  // namespace
 
-Result<std::vector<GroupDigest>> digest_content(LocalContent& content, const SessionParams& params) {
+Result<std::vector<GroupDigest>> digest_content(LocalContent& content, const SessionParams& params,
+                                                const DigestKey& key) {
   Result<Layout> layout = Layout::create(content.entries, params);
   if (!layout) return layout.error();
   Result<Sha256Hasher> file = Sha256Hasher::create();
-  Result<Sha256Hasher> group = Sha256Hasher::create();
-  if (!file || !group) return Error(Errc::internal, "SHA-256 through OpenSSL is unavailable");
+  if (!file) return Error(Errc::internal, "SHA-256 through OpenSSL is unavailable");
   const std::size_t group_bytes = std::size_t{params.block_size} * params.k;
   std::vector<GroupDigest> out(layout->group_count());
-  GroupWorker worker(*layout, std::move(*group),
+  GroupWorker worker(*layout, key,
                      std::max(group_bytes, kReadChunk / group_bytes * group_bytes), out);
   std::vector<EntryGroups> groups = groups_by_entry(*layout, content.entries.size());
   for (std::size_t i = 0; i < content.entries.size(); ++i) {

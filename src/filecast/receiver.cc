@@ -57,6 +57,7 @@ struct CastReceiver::State {
   ReceiverOptions options;
   PacketCodec codec;
   RsCodec rs;
+  GroupDigester digester;
   ReceiverStats stats;
   Outcome outcome = Outcome::running;
   std::string failure;
@@ -86,6 +87,7 @@ struct CastReceiver::State {
         options(o),
         codec(info.session_id, info.key, rng),
         rs(RsCodec::create(info.params.k).value()),
+        digester(info.digest_key),
         stored(layout.group_count()),
         resumed(layout.group_count()),
         data_seen(layout.group_count()) {
@@ -119,13 +121,12 @@ struct CastReceiver::State {
   // Groups whose digest is that of zeros (a sparse file's holes, say) are
   // stored here without a packet: reported held, the sender never sends them.
   bool store_zero_groups(Actions& out) {
-    std::map<std::size_t, GroupDigest> zero_digests;  // by group length
+    std::vector<std::uint8_t> zeros;
     for (std::uint64_t g = 0; g < layout.group_count(); ++g) {
       if (stored[g]) continue;
       const std::size_t bytes = layout.group(g).bytes;
-      auto [it, fresh] = zero_digests.try_emplace(bytes);
-      if (fresh) it->second = group_digest(std::vector<std::uint8_t>(bytes, 0));
-      if (info.group_digests[g] != it->second) continue;
+      if (zeros.size() < bytes) zeros.resize(bytes);
+      if (info.group_digests[g] != digester(g, std::span(zeros.data(), bytes))) continue;
       if (Status s = sink.write_zero_group(g, bytes); !s) {
         fail("cannot store group " + std::to_string(g) + ": " + s.error().message(), out);
         return false;
@@ -371,7 +372,7 @@ struct CastReceiver::State {
   }
 
   void verify_and_store(std::uint64_t g, OpenGroup& group, std::span<const std::uint8_t> bytes, Actions& out) {
-    if (group_digest(bytes) != info.group_digests[g]) {
+    if (digester(g, bytes) != info.group_digests[g]) {
       ++stats.bad_groups;
       out.output(fmt::format("bad group {}", g));
       group.blocks.assign(group.blocks.size(), Buffer());

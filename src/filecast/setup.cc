@@ -10,7 +10,7 @@ namespace cohort::filecast {
 
 namespace {
 
-constexpr std::uint32_t kMagic = 0x31534643;  // "CFS1"
+constexpr std::uint32_t kMagic = 0x32534643;  // "CFS2": 2 keys the group digests
 constexpr std::uint32_t kAdaptiveLoss = 0xffffffff;
 constexpr double kPpm = 1e6;
 constexpr std::uint8_t kHasKey = 1, kUnicast = 2;
@@ -92,6 +92,7 @@ CastEntry get_entry(ByteReader& r) {
 void put_info(ByteWriter& w, const SessionInfo& info) {
   w.u64(info.session_id);
   put_params(w, info.params);
+  w.bytes(info.digest_key);
   w.u32(static_cast<std::uint32_t>(info.entries.size()));
   for (const CastEntry& e : info.entries) put_entry(w, e);
   w.u32(static_cast<std::uint32_t>(info.group_digests.size()));
@@ -102,6 +103,8 @@ SessionInfo get_info(ByteReader& r) {
   SessionInfo info;
   info.session_id = r.u64();
   info.params = get_params(r);
+  ByteView digest_key = r.bytes(info.digest_key.size());
+  if (!r.failed()) std::copy(digest_key.begin(), digest_key.end(), info.digest_key.begin());
   constexpr std::size_t kMinEntry = 1 + 4 + 8 + 4 + 32;
   std::size_t entries = get_count(r, SetupLimits::max_entries, kMinEntry, "entries");
   info.entries.reserve(entries);
@@ -193,7 +196,7 @@ Result<CastSetup> decode_setup(ByteView bytes) {
                                       std::to_string(SetupLimits::max_bytes));
   }
   ByteReader r(bytes);
-  if (r.u32() != kMagic && !r.failed()) r.fail(Errc::malformed, "not a filecast session setup (bad magic)");
+  if (r.u32() != kMagic && !r.failed()) r.fail(Errc::malformed, "not a filecast session setup of this version (bad magic); run the same cohort version on the sender and the receivers");
   std::uint8_t flags = r.u8();
   if ((flags & ~(kHasKey | kUnicast)) != 0) r.fail(Errc::malformed, "unknown setup flags");
   CastSetup setup;

@@ -102,13 +102,14 @@ Status FileSink::State::verify_claims(std::uint32_t e, OpenFile& file,
   if (!file_hasher) return file_hasher.error();
   st.hasher = std::move(*file_hasher);
   std::vector<std::uint8_t> records = encode_sidecar_header(key(e));
+  GroupDigester digester(info.digest_key);
   for (std::uint64_t local : std::set<std::uint64_t>(claims.begin(), claims.end())) {
     if (local >= st.groups.count) continue;
     const std::uint64_t group = st.groups.first + local;
     const GroupExtent& extent = layout.group(group);
     std::span<std::uint8_t> bytes(scratch.data(), extent.bytes);
     if (!pread_full(file.part.get(), bytes, extent.offset, "the part file")) continue;
-    if (group_digest(bytes) != info.group_digests[group]) continue;
+    if (digester(group, bytes) != info.group_digests[group]) continue;
     st.held[local] = true;
     ++st.held_count;
     progress.bytes_stored += extent.bytes;

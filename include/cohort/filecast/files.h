@@ -42,10 +42,11 @@ struct LocalContent {
 Result<LocalContent> collect_entries(const std::vector<std::string>& args);
 
 // Reads every file once: fills each file entry's sha256 and returns the
-// group digests (first 16 bytes of SHA-256 of each group's real bytes) in
-// Layout order, ready for SessionInfo. Errors: invalid_argument (bad
-// params), io (a file unreadable, or changed size since collect_entries).
-Result<std::vector<GroupDigest>> digest_content(LocalContent& content, const SessionParams& params);
+// group digests under `key` (digest.h) in Layout order, ready for
+// SessionInfo. Errors: invalid_argument (bad params), io (a file unreadable,
+// or changed size since collect_entries).
+Result<std::vector<GroupDigest>> digest_content(LocalContent& content, const SessionParams& params,
+                                                const DigestKey& key);
 
 // Serves groups by pread from the local files. A file that changed since
 // digest_content() is not detected here: receivers reject its groups.

@@ -16,8 +16,9 @@
 namespace cohort::filecast {
 
 using Sha256 = std::array<std::uint8_t, 32>;
-// The first 16 bytes of SHA-256 over one group's real bytes (no padding).
+// AES-128-GMAC over one group's real bytes (no padding), see digest.h.
 using GroupDigest = std::array<std::uint8_t, 16>;
+using DigestKey = std::array<std::uint8_t, 16>;
 using SessionKey = std::array<std::uint8_t, 32>;  // XChaCha20-Poly1305
 
 struct CastEntry {
@@ -44,6 +45,7 @@ struct SessionInfo {
   std::uint64_t session_id = 0;
   SessionParams params;
   std::vector<CastEntry> entries;           // directories before what they contain
+  DigestKey digest_key{};                   // secret: the group digests' key
   std::vector<GroupDigest> group_digests;   // one per group, in layout order
   std::optional<SessionKey> key;            // every datagram sealed when set
 };

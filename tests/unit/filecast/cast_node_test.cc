@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "cohort/core/rng.h"
+#include "cohort/filecast/digest.h"
 
 namespace cohort::filecast {
 namespace {
@@ -58,10 +59,15 @@ TEST_F(CastNodeTest, ATreeArrivesByteExactOnTwoReceiversByUnicast) {
   auto content = collect_entries({(root_ / "src/tree").string()});
   ASSERT_TRUE(content) << content.error().to_string();
   SessionParams params{kBlock, kK, 2, -1, 0};
-  auto digests = digest_content(*content, params);
+  const DigestKey key = random_digest_key();
+  auto digests = digest_content(*content, params, key);
   ASSERT_TRUE(digests) << digests.error().to_string();
 
-  SessionInfo info{random_u64(), params, content->entries, *digests, std::nullopt};
+  SessionInfo info{.session_id = random_u64(),
+                   .params = params,
+                   .entries = content->entries,
+                   .digest_key = key,
+                   .group_digests = *digests};
   NodeOptions options;
   auto sender_socket = bind_node_socket(Address::ipv4_loopback(0), options).value();
   NetworkPlan plan;

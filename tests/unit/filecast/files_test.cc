@@ -25,6 +25,7 @@ using Bytes = std::vector<std::uint8_t>;
 
 constexpr SessionParams kSmall{.block_size = 100, .k = 4};  // 400-byte groups
 constexpr std::size_t kGroup = 400;
+constexpr DigestKey kKey{0x5e, 0xc2, 0xe7};
 
 Bytes random_bytes(std::size_t n, std::uint64_t seed) {
   Rng rng(seed);
@@ -75,10 +76,13 @@ class FilesTest : public ::testing::Test {
   Prepared prepare(const std::vector<std::string>& args, SessionParams params = kSmall) {
     Result<LocalContent> content = collect_entries(args);
     EXPECT_TRUE(content) << content.error().to_string();
-    Result<std::vector<GroupDigest>> digests = digest_content(*content, params);
+    Result<std::vector<GroupDigest>> digests = digest_content(*content, params, kKey);
     EXPECT_TRUE(digests) << digests.error().to_string();
-    SessionInfo info{
-        .session_id = 7, .params = params, .entries = content->entries, .group_digests = *digests};
+    SessionInfo info{.session_id = 7,
+                     .params = params,
+                     .entries = content->entries,
+                     .digest_key = kKey,
+                     .group_digests = *digests};
     Result<Layout> layout = Layout::create(info.entries, params);
     EXPECT_TRUE(layout);
     return Prepared{std::move(*content), std::move(info), std::move(*layout)};
@@ -204,7 +208,7 @@ TEST_F(FilesTest, CollectRefusesAnUnreadableFile) {
 
 // --- digest_content -------------------------------------------------------------
 
-TEST_F(FilesTest, DigestsEqualAPlainSha256) {
+TEST_F(FilesTest, FileDigestsArePlainSha256AndGroupDigestsKeyedTags) {
   const std::vector<std::size_t> sizes = {0, 1, kGroup, kGroup + 1, 3 * kGroup + 250};
   std::vector<std::string> args;
   for (std::size_t i = 0; i < sizes.size(); ++i) {
@@ -217,15 +221,21 @@ TEST_F(FilesTest, DigestsEqualAPlainSha256) {
     Bytes bytes = read_file(p.content.local_paths[i]);
     EXPECT_EQ(p.info.entries[i].sha256, plain_sha256(bytes.data(), bytes.size())) << "file " << i;
   }
+  GroupDigester digester(kKey);
+  GroupDigester other_key(DigestKey{9});
   for (std::uint64_t g = 0; g < p.layout.group_count(); ++g) {
     const GroupExtent& x = p.layout.group(g);
     Bytes file = read_file(p.content.local_paths[x.entry]);
-    Sha256 full = plain_sha256(file.data() + x.offset, x.bytes);
-    EXPECT_TRUE(std::equal(p.info.group_digests[g].begin(), p.info.group_digests[g].end(), full.begin()))
-        << "group " << g;
+    std::span<const std::uint8_t> bytes = std::span(file).subspan(x.offset, x.bytes);
     // What the receiver machine checks each group against.
-    EXPECT_EQ(p.info.group_digests[g], group_digest(std::span(file).subspan(x.offset, x.bytes)))
-        << "group " << g;
+    EXPECT_EQ(p.info.group_digests[g], digester(g, bytes)) << "group " << g;
+    // A forger needs the key, cannot move a group to another index, and
+    // cannot change a byte.
+    EXPECT_NE(p.info.group_digests[g], other_key(g, bytes)) << "group " << g;
+    EXPECT_NE(p.info.group_digests[g], digester(g + 1, bytes)) << "group " << g;
+    Bytes changed(bytes.begin(), bytes.end());
+    changed.back() ^= 1;
+    EXPECT_NE(p.info.group_digests[g], digester(g, changed)) << "group " << g;
   }
 }
 
@@ -238,7 +248,7 @@ TEST_F(FilesTest, DigestsOfAFileSpanningManyReads) {
   EXPECT_EQ(p.info.entries[0].sha256, plain_sha256(bytes.data(), bytes.size()));
   for (std::uint64_t g = 0; g < p.layout.group_count(); ++g) {
     const GroupExtent& x = p.layout.group(g);
-    ASSERT_EQ(p.info.group_digests[g], group_digest(std::span(bytes).subspan(x.offset, x.bytes)))
+    ASSERT_EQ(p.info.group_digests[g], GroupDigester(kKey)(g, std::span(bytes).subspan(x.offset, x.bytes)))
         << "group " << g;
   }
 }
@@ -248,7 +258,7 @@ TEST_F(FilesTest, DigestNoticesAFileThatChangedSize) {
   Result<LocalContent> c = collect_entries({(src_ / "f").string()});
   ASSERT_TRUE(c);
   write_file(src_ / "f", random_bytes(60, 4));
-  Result<std::vector<GroupDigest>> d = digest_content(*c, kSmall);
+  Result<std::vector<GroupDigest>> d = digest_content(*c, kSmall, kKey);
   ASSERT_FALSE(d);
   EXPECT_EQ(d.error().code(), Errc::io);
 }

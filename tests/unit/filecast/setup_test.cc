@@ -16,6 +16,7 @@ CastSetup sample(bool unicast) {
   setup.info.entries = {{CastEntry::Kind::directory, "d", 0, 0755, {}},
                         {CastEntry::Kind::file, "d/a", 9000, 0644, {1, 2, 3}},
                         {CastEntry::Kind::file, "empty", 0, 0600, {}}};
+  setup.info.digest_key = DigestKey{5, 6, 7};
   setup.info.group_digests = {GroupDigest{7}, GroupDigest{8, 9}, GroupDigest{10}};  // 9000 bytes in 4000-byte groups
   setup.plan.sender = {0, "10.0.0.1:4000"};
   setup.plan.receivers = {{1, "10.0.0.2:5000"}, {2, "10.0.0.3:5001"}};
@@ -44,6 +45,7 @@ void expect_same(const CastSetup& a, const CastSetup& b) {
     EXPECT_EQ(a.info.entries[i].mode, b.info.entries[i].mode);
     EXPECT_EQ(a.info.entries[i].sha256, b.info.entries[i].sha256);
   }
+  EXPECT_EQ(a.info.digest_key, b.info.digest_key);
   EXPECT_EQ(a.info.group_digests, b.info.group_digests);
   EXPECT_EQ(a.info.key, b.info.key);
   EXPECT_EQ(a.plan, b.plan);
@@ -101,7 +103,7 @@ TEST(CastSetup, AHugeForgedSizeIsRefusedWithoutAllocatingForIt) {
 
 TEST(CastSetup, ForgedCountsAreRefusedBeforeAllocating) {
   ByteWriter w;
-  w.u32(0x31534643);
+  w.u32(0x32534643);
   w.u8(0);
   w.u64(1);
   w.u32(1000);
@@ -109,6 +111,7 @@ TEST(CastSetup, ForgedCountsAreRefusedBeforeAllocating) {
   w.u16(2);
   w.u32(0xffffffff);
   w.u64(0);
+  w.bytes(DigestKey{});
   w.u32(1u << 20);  // a million entries in a few bytes
   auto decoded = decode_setup(w.finish());
   ASSERT_FALSE(decoded);
