@@ -160,6 +160,29 @@ TEST(Udp, SegmentedRunsArriveAsTheDatagramsTheyWere) {
   EXPECT_LT(coalesced_calls, 147) << "no run arrived coalesced";
 }
 
+// A kernel that refuses segmentation (here: UDP checksums off, which
+// UDP_SEGMENT needs) must cost nothing: the batch goes datagram by datagram.
+TEST(Udp, ARefusedSegmentedSendFallsBackToOneByOne) {
+  UdpSocket sender = bind_loopback();
+  const int on = 1;
+  ASSERT_EQ(setsockopt(sender.fd(), SOL_SOCKET, SO_NO_CHECK, &on, sizeof on), 0);
+  auto receiver = UdpSocket::bind(Address::ipv4_loopback(0), UdpOptions{.receive_buffer_bytes = 4 << 20});
+  ASSERT_TRUE(receiver.ok()) << receiver.error().to_string();
+  std::vector<Datagram> out;
+  for (int i = 0; i < 40; ++i) out.push_back({local(*receiver), numbered(i, 900)});
+  std::size_t sent = 0;
+  for (int attempt = 0; sent < out.size() && attempt < 100; ++attempt) {
+    auto n = sender.send_batch(std::span(out).subspan(sent));
+    ASSERT_TRUE(n.ok()) << n.error().to_string();
+    sent += *n;
+  }
+  ASSERT_EQ(sent, out.size());
+  EXPECT_FALSE(sender.segments_sends());
+  auto in = receive_count(*receiver, out.size(), 64);
+  ASSERT_EQ(in.size(), out.size());
+  for (std::size_t i = 0; i < in.size(); ++i) EXPECT_EQ(in[i].bytes, out[i].bytes) << "datagram " << i;
+}
+
 TEST(Udp, OversizedDatagramIsCountedNotSilentlyCut) {
   UdpSocket a = bind_loopback();
   UdpSocket b = bind_loopback();
