@@ -29,6 +29,17 @@ Result<Datagram> receive_soon(UdpSocket& sock) {
   return Error(Errc::timed_out, "no datagram arrived");
 }
 
+// Sends every datagram, in as many batches as the kernel wants (bounded).
+void send_all(UdpSocket& sender, const std::vector<Datagram>& out, ByteView prefix = {}) {
+  std::size_t sent = 0;
+  for (int attempt = 0; sent < out.size() && attempt < 100; ++attempt) {
+    auto n = sender.send_batch(std::span(out).subspan(sent), prefix);
+    ASSERT_TRUE(n.ok()) << n.error().to_string();
+    sent += *n;
+  }
+  ASSERT_EQ(sent, out.size());
+}
+
 TEST(Udp, SendsAndReceivesOnLoopback) {
   UdpSocket a = bind_loopback();
   UdpSocket b = bind_loopback();
@@ -66,13 +77,7 @@ TEST(Udp, BatchSendAndReceive) {
   UdpSocket b = bind_loopback();
   std::vector<Datagram> out;
   for (int i = 0; i < 32; ++i) out.push_back({local(b), Buffer::copy_of("msg" + std::to_string(i))});
-  std::size_t sent = 0;
-  for (int attempt = 0; sent < out.size() && attempt < 100; ++attempt) {
-    auto n = a.send_batch(std::span(out).subspan(sent));
-    ASSERT_TRUE(n.ok()) << n.error().to_string();
-    sent += *n;
-  }
-  ASSERT_EQ(sent, out.size());
+  ASSERT_NO_FATAL_FAILURE(send_all(a, out));
   std::vector<Datagram> in;
   for (int attempt = 0; in.size() < out.size() && attempt < 1000; ++attempt) {
     auto got = b.receive_batch(16);
@@ -131,13 +136,7 @@ TEST(Udp, SegmentedRunsArriveAsTheDatagramsTheyWere) {
     out.push_back({i % 50 == 49 ? local(*plain) : local(*coalescing), numbered(i, size)});
   }
   for (int i = 0; i < 150; ++i) out.push_back({local(*plain), numbered(1000 + i, 1200)});
-  std::size_t sent = 0;
-  for (int attempt = 0; sent < out.size() && attempt < 100; ++attempt) {
-    auto n = sender.send_batch(std::span(out).subspan(sent), Buffer::copy_of(prefix));
-    ASSERT_TRUE(n.ok()) << n.error().to_string();
-    sent += *n;
-  }
-  ASSERT_EQ(sent, out.size());
+  ASSERT_NO_FATAL_FAILURE(send_all(sender, out, Buffer::copy_of(prefix)));
   EXPECT_TRUE(sender.segments_sends());
   int coalesced_calls = 0;
   auto to_coalescing = receive_count(*coalescing, 147, 1, &coalesced_calls);
@@ -170,13 +169,7 @@ TEST(Udp, ARefusedSegmentedSendFallsBackToOneByOne) {
   ASSERT_TRUE(receiver.ok()) << receiver.error().to_string();
   std::vector<Datagram> out;
   for (int i = 0; i < 40; ++i) out.push_back({local(*receiver), numbered(i, 900)});
-  std::size_t sent = 0;
-  for (int attempt = 0; sent < out.size() && attempt < 100; ++attempt) {
-    auto n = sender.send_batch(std::span(out).subspan(sent));
-    ASSERT_TRUE(n.ok()) << n.error().to_string();
-    sent += *n;
-  }
-  ASSERT_EQ(sent, out.size());
+  ASSERT_NO_FATAL_FAILURE(send_all(sender, out));
   EXPECT_FALSE(sender.segments_sends());
   auto in = receive_count(*receiver, out.size(), 64);
   ASSERT_EQ(in.size(), out.size());
