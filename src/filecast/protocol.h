@@ -21,6 +21,9 @@ inline constexpr std::uint64_t kRepairLag = 4;
 // needs first, so that the request that covers most goes out first.
 inline constexpr Duration kRequestSpread = std::chrono::milliseconds(20);
 inline constexpr int kNeedSlots = 8;
+// The exponential timers' rate: 1 + ln of the receivers they are tuned for
+// (1,000), so that about one of that many in a slot asks.
+inline constexpr double kFeedbackLambda = 7.9;
 // Every wait starts with this much, for blocks that a round's end overtook.
 inline constexpr Duration kRequestSettle = std::chrono::milliseconds(4);
 // A round whose last packet was lost is taken as over this long after the

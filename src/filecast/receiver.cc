@@ -1,6 +1,7 @@
 #include "cohort/filecast/receiver.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <optional>
 #include <vector>
@@ -423,7 +424,17 @@ struct CastReceiver::State {
     const int need = k() - group.have;
     const Duration slot = protocol::kRequestSpread / protocol::kNeedSlots;
     const auto rank = static_cast<Duration::rep>(std::max(0, protocol::kNeedSlots - need));
-    out.set_timer(kGroupTimerBase + g, protocol::kRequestSettle + rank * slot + rng.duration_between(Duration::zero(), slot));
+    out.set_timer(kGroupTimerBase + g, protocol::kRequestSettle + rank * slot + within_slot(slot));
+  }
+
+  // Where in its slot a request falls: a truncated exponential rather than a
+  // uniform draw (Nonnenmacher and Biersack's feedback timers), so that among
+  // many receivers with the same need few ask before the first is heard, and
+  // among a few one still asks early in the slot.
+  Duration within_slot(Duration slot) {
+    const double u = std::max(rng.unit(), 1e-12);
+    const double at = std::max(0.0, 1.0 + std::log(u) / protocol::kFeedbackLambda);
+    return std::chrono::duration_cast<Duration>(slot * at);
   }
 
   void wait_for_answer(std::uint64_t g, OpenGroup& group, Actions& out) {

@@ -8,9 +8,8 @@
 namespace cohort::filecast {
 namespace {
 
-TEST(FilecastScaleSim, ThousandReceiversAtFivePercent) {
-  CastScenarioOptions o{.file_sizes = {128 * 1024}, .block_size = 512, .loss = 0.05};
-  for (std::uint64_t seed = 1; seed <= 2; ++seed) {
+void check_thousand_against_four(const CastScenarioOptions& o, std::uint64_t seeds) {
+  for (std::uint64_t seed = 1; seed <= seeds; ++seed) {
     CastScenarioOptions small = o;
     small.receivers = 4;
     CastScenarioOptions large = o;
@@ -22,11 +21,21 @@ TEST(FilecastScaleSim, ThousandReceiversAtFivePercent) {
     for (const auto& rr : b.receivers) ASSERT_TRUE(rr.complete && rr.exact) << "seed " << seed << " " << rr.node;
     const double ms4 = std::chrono::duration<double, std::milli>(a.completion).count();
     const double ms1000 = std::chrono::duration<double, std::milli>(b.completion).count();
-    std::printf("seed %lu: 4 receivers %.1f ms, %.3f requests/group; 1000 receivers %.1f ms, %.3f requests/group\n",
-                static_cast<unsigned long>(seed), ms4, a.requests_per_group, ms1000, b.requests_per_group);
+    std::printf("K %u seed %lu: 4 receivers %.1f ms, %.3f requests/group; 1000 receivers %.1f ms, %.3f requests/group\n",
+                unsigned{o.k}, static_cast<unsigned long>(seed), ms4, a.requests_per_group, ms1000,
+                b.requests_per_group);
     EXPECT_LE(b.requests_per_group, 2.0) << "seed " << seed;
     EXPECT_LE(ms1000, 1.3 * ms4) << "seed " << seed;
   }
+}
+
+TEST(FilecastScaleSim, ThousandReceiversAtFivePercent) {
+  check_thousand_against_four({.file_sizes = {128 * 1024}, .block_size = 512, .loss = 0.05}, 2);
+}
+
+// K = 64, cohort cast's default, over 16 groups.
+TEST(FilecastScaleSim, ThousandReceiversAtFivePercentWithTheDefaultGroupSize) {
+  check_thousand_against_four({.file_sizes = {512 * 1024}, .k = 64, .block_size = 512, .loss = 0.05}, 1);
 }
 
 }  // namespace

@@ -32,7 +32,7 @@ struct CastEntry {
 
 struct SessionParams {
   std::uint32_t block_size = 1360;  // payload bytes per data or repair packet
-  std::uint16_t k = 32;             // data blocks per group
+  std::uint16_t k = 64;             // data blocks per group
   std::uint16_t repair_channels = 4;  // T: group g's repair goes on channel 1 + g % T
   // Proactive repair as a fraction of K before any receiver reports loss;
   // the sender raises it from what receivers measure. Negative: adaptive
