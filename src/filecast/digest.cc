@@ -27,8 +27,9 @@ GroupDigest GroupDigester::operator()(std::uint64_t group, std::span<const std::
     ok = EVP_EncryptUpdate(context_.get(), nullptr, &written, bytes.data() + at, static_cast<int>(part)) == 1;
     at += part;
   }
+  const int tag_size = static_cast<int>(tag.size());
   ok = ok && EVP_EncryptFinal_ex(context_.get(), tag.data(), &written) == 1 &&
-       EVP_CIPHER_CTX_ctrl(context_.get(), EVP_CTRL_GCM_GET_TAG, static_cast<int>(tag.size()), tag.data()) == 1;
+       EVP_CIPHER_CTX_ctrl(context_.get(), EVP_CTRL_GCM_GET_TAG, tag_size, tag.data()) == 1;
   if (!ok) std::abort();
   return tag;
 }

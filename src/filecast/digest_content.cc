@@ -35,7 +35,8 @@ struct Chunk {
 
 class GroupWorker {
  public:
-  GroupWorker(const Layout& layout, const DigestKey& key, std::size_t buffer_bytes, std::vector<GroupDigest>& out)
+  GroupWorker(const Layout& layout, const DigestKey& key, std::size_t buffer_bytes,
+              std::vector<GroupDigest>& out)
       : layout_(layout), digester_(key), out_(out) {
     for (std::size_t i = 0; i < kBuffers; ++i) {
       buffers_.emplace_back(buffer_bytes);
@@ -93,7 +94,8 @@ class GroupWorker {
   Status digest(const Chunk& chunk) {
     for (std::uint64_t g = chunk.first; g <= chunk.last; ++g) {
       const GroupExtent& extent = layout_.group(g);
-      out_[g] = digester_(g, std::span(buffers_[chunk.buffer]).subspan(extent.offset - chunk.offset, extent.bytes));
+      std::span<const std::uint8_t> buffer(buffers_[chunk.buffer]);
+      out_[g] = digester_(g, buffer.subspan(extent.offset - chunk.offset, extent.bytes));
     }
     return ok_status();
   }

@@ -196,7 +196,11 @@ Result<CastSetup> decode_setup(ByteView bytes) {
                                       std::to_string(SetupLimits::max_bytes));
   }
   ByteReader r(bytes);
-  if (r.u32() != kMagic && !r.failed()) r.fail(Errc::malformed, "not a filecast session setup of this version (bad magic); run the same cohort version on the sender and the receivers");
+  if (r.u32() != kMagic && !r.failed()) {
+    r.fail(Errc::malformed,
+           "not a filecast session setup of this version (bad magic); "
+           "run the same cohort version on the sender and the receivers");
+  }
   std::uint8_t flags = r.u8();
   if ((flags & ~(kHasKey | kUnicast)) != 0) r.fail(Errc::malformed, "unknown setup flags");
   CastSetup setup;

@@ -36,6 +36,7 @@ struct alignas(cmsghdr) ControlRoom {
 std::size_t run_length(std::span<const Datagram> datagrams, std::size_t first, std::size_t prefix) {
   const Datagram& head = datagrams[first];
   const std::size_t segment = prefix + head.bytes.size();
+  if (segment == 0) return 1;  // a segment size of 0 means "do not segment": empties go alone
   std::size_t n = 1;
   while (first + n < datagrams.size() && n < kMaxSegments && (n + 1) * segment <= kMaxSegmentedBytes &&
          datagrams[first + n].bytes.size() == head.bytes.size() && datagrams[first + n].peer == head.peer) {
@@ -95,7 +96,8 @@ Status apply_options(int fd, int family, const UdpOptions& options) {
     if (!s) return s;
   }
   // A kernel without UDP_GRO hands every datagram over on its own, which is fine.
-  if (options.coalesced_receive && setsockopt(fd, SOL_UDP, UDP_GRO, &kOn, sizeof kOn) < 0 && errno != ENOPROTOOPT) {
+  if (options.coalesced_receive && setsockopt(fd, SOL_UDP, UDP_GRO, &kOn, sizeof kOn) < 0 &&
+      errno != ENOPROTOOPT) {
     return Error::from_errno(errno, "setsockopt(UDP_GRO)");
   }
   if (Status s = set_buffer_size(fd, SO_SNDBUFFORCE, SO_SNDBUF, options.send_buffer_bytes, "setsockopt(SO_SNDBUF)");
@@ -206,7 +208,10 @@ int UdpSocket::send_messages(std::span<const Datagram> datagrams, ByteView prefi
     message.msg_hdr.msg_namelen = datagrams[first].peer.sockaddr_len();
     message.msg_hdr.msg_iov = iov;
     message.msg_hdr.msg_iovlen = n * parts;
-    if (n > 1) attach_segment_size(message.msg_hdr, controls[messages.size()], prefix.size() + datagrams[first].bytes.size());
+    if (n > 1) {
+      const std::size_t segment_size = prefix.size() + datagrams[first].bytes.size();
+      attach_segment_size(message.msg_hdr, controls[messages.size()], segment_size);
+    }
     messages.push_back(message);
     run_lengths.push_back(n);
     first += n;
@@ -254,14 +259,16 @@ Result<std::vector<Datagram>> UdpSocket::receive_batch(std::size_t max_count, st
       ++truncated_;
       continue;
     }
-    Datagram whole = make_datagram(peers[i], header.msg_namelen, scratch.get() + i * max_size, messages[i].msg_len);
+    Datagram whole =
+        make_datagram(peers[i], header.msg_namelen, scratch.get() + i * max_size, messages[i].msg_len);
     const std::size_t segment = coalesced_segment_size(header);
     if (segment == 0 || whole.bytes.size() <= segment) {
       out.push_back(std::move(whole));
       continue;
     }
     for (std::size_t offset = 0; offset < whole.bytes.size(); offset += segment) {
-      out.push_back(Datagram{whole.peer, whole.bytes.slice(offset, std::min(segment, whole.bytes.size() - offset))});
+      const std::size_t length = std::min(segment, whole.bytes.size() - offset);
+      out.push_back(Datagram{whole.peer, whole.bytes.slice(offset, length)});
     }
   }
   if (out.empty()) {

@@ -21,7 +21,8 @@ void check_thousand_against_four(const CastScenarioOptions& o, std::uint64_t see
     for (const auto& rr : b.receivers) ASSERT_TRUE(rr.complete && rr.exact) << "seed " << seed << " " << rr.node;
     const double ms4 = std::chrono::duration<double, std::milli>(a.completion).count();
     const double ms1000 = std::chrono::duration<double, std::milli>(b.completion).count();
-    std::printf("K %u seed %lu: 4 receivers %.1f ms, %.3f requests/group; 1000 receivers %.1f ms, %.3f requests/group\n",
+    std::printf("K %u seed %lu: 4 receivers %.1f ms, %.3f requests/group; "
+                "1000 receivers %.1f ms, %.3f requests/group\n",
                 unsigned{o.k}, static_cast<unsigned long>(seed), ms4, a.requests_per_group, ms1000,
                 b.requests_per_group);
     EXPECT_LE(b.requests_per_group, 2.0) << "seed " << seed;

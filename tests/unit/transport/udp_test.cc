@@ -97,7 +97,8 @@ TEST(Udp, BatchSendAndReceive) {
 
 // Receives until `count` datagrams came or a bounded wait ran out; `calls`
 // counts the receive_batch calls that returned something.
-std::vector<Datagram> receive_count(UdpSocket& sock, std::size_t count, std::size_t per_call, int* calls = nullptr) {
+std::vector<Datagram> receive_count(UdpSocket& sock, std::size_t count, std::size_t per_call,
+                                    int* calls = nullptr) {
   std::vector<Datagram> in;
   for (int attempt = 0; in.size() < count && attempt < 1000; ++attempt) {
     auto got = sock.receive_batch(per_call);
@@ -157,6 +158,16 @@ TEST(Udp, SegmentedRunsArriveAsTheDatagramsTheyWere) {
   check(to_plain, want_plain);
   // One datagram per call unless the kernel handed runs over whole.
   EXPECT_LT(coalesced_calls, 147) << "no run arrived coalesced";
+}
+
+TEST(Udp, EmptyDatagramsStayApart) {
+  UdpSocket sender = bind_loopback();
+  UdpSocket receiver = bind_loopback();
+  const std::vector<Datagram> out(5, Datagram{local(receiver), Buffer()});
+  ASSERT_NO_FATAL_FAILURE(send_all(sender, out));
+  auto in = receive_count(receiver, out.size(), 16);
+  ASSERT_EQ(in.size(), out.size());
+  for (const Datagram& d : in) EXPECT_TRUE(d.bytes.empty());
 }
 
 // A kernel that refuses segmentation (here: UDP checksums off, which
