@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <limits>
+#include <vector>
 
 namespace cohort::filecast {
 
@@ -32,6 +33,26 @@ GroupDigest GroupDigester::operator()(std::uint64_t group, std::span<const std::
        EVP_CIPHER_CTX_ctrl(context_.get(), EVP_CTRL_GCM_GET_TAG, tag_size, tag.data()) == 1;
   if (!ok) std::abort();
   return tag;
+}
+
+namespace {
+
+GroupDigest xor_of(const GroupDigest& a, const GroupDigest& b) {
+  GroupDigest out{};
+  for (std::size_t i = 0; i < out.size(); ++i) out[i] = a[i] ^ b[i];
+  return out;
+}
+
+}  // namespace
+
+GroupDigest GroupDigester::of_zeros(std::uint64_t group, std::size_t length) {
+  const GroupDigest empty = (*this)(group, {});
+  auto term = zero_terms_.find(length);
+  if (term == zero_terms_.end()) {
+    const std::vector<std::uint8_t> zeros(length, 0);
+    term = zero_terms_.emplace(length, xor_of((*this)(group, zeros), empty)).first;
+  }
+  return xor_of(empty, term->second);
 }
 
 DigestKey random_digest_key() {

@@ -1,6 +1,6 @@
 // digest_content: one sequential read pass per file feeds both the file's
 // SHA-256 (on the calling thread, as it reads) and its groups' digests (on a
-// worker thread, as they are the cheaper of the two). They share a ring of read buffers, so neither waits for
+// worker thread). They share a ring of read buffers, so neither waits for
 // the other unless the ring is full or empty: a loaded machine that
 // deschedules one thread for a while does not stall the other.
 #include <fcntl.h>
@@ -44,7 +44,7 @@ class GroupWorker {
     }
     thread_ = std::thread([this] { run(); });
   }
-  ~GroupWorker() { static_cast<void>(finish()); }
+  ~GroupWorker() { finish(); }
   GroupWorker(const GroupWorker&) = delete;
   GroupWorker& operator=(const GroupWorker&) = delete;
 
@@ -63,15 +63,14 @@ class GroupWorker {
     jobs_.push_back(chunk);
     cv_.notify_all();
   }
-  // Waits for every submitted chunk; the first error, if any.
-  Status finish() {
+  // Waits for every submitted chunk.
+  void finish() {
     {
       std::lock_guard lock(mu_);
       closing_ = true;
       cv_.notify_all();
     }
     if (thread_.joinable()) thread_.join();
-    return error_;
   }
 
  private:
@@ -83,21 +82,19 @@ class GroupWorker {
       Chunk chunk = jobs_.front();
       jobs_.pop_front();
       lock.unlock();
-      Status s = error_ ? digest(chunk) : ok_status();  // after an error, only frees buffers
+      digest(chunk);
       lock.lock();
-      if (!s && error_) error_ = s;
       free_.push_back(chunk.buffer);
       cv_.notify_all();
     }
   }
 
-  Status digest(const Chunk& chunk) {
+  void digest(const Chunk& chunk) {
     for (std::uint64_t g = chunk.first; g <= chunk.last; ++g) {
       const GroupExtent& extent = layout_.group(g);
       std::span<const std::uint8_t> buffer(buffers_[chunk.buffer]);
       out_[g] = digester_(g, buffer.subspan(extent.offset - chunk.offset, extent.bytes));
     }
-    return ok_status();
   }
 
   const Layout& layout_;
@@ -109,7 +106,6 @@ class GroupWorker {
   std::vector<std::size_t> free_;
   std::deque<Chunk> jobs_;
   bool closing_ = false;
-  Status error_;
   std::thread thread_;
 };
 
@@ -164,7 +160,7 @@ Result<std::vector<GroupDigest>> digest_content(LocalContent& content, const Ses
     if (Status s = digest_file(content.local_paths[i], entry, *layout, groups[i], *file, worker); !s)
       return s.error();
   }
-  if (Status s = worker.finish(); !s) return s.error();
+  worker.finish();
   return out;
 }
 

@@ -122,12 +122,10 @@ struct CastReceiver::State {
   // Groups whose digest is that of zeros (a sparse file's holes, say) are
   // stored here without a packet: reported held, the sender never sends them.
   bool store_zero_groups(Actions& out) {
-    std::vector<std::uint8_t> zeros;
     for (std::uint64_t g = 0; g < layout.group_count(); ++g) {
       if (stored[g]) continue;
       const std::size_t bytes = layout.group(g).bytes;
-      if (zeros.size() < bytes) zeros.resize(bytes);
-      if (info.group_digests[g] != digester(g, std::span(zeros.data(), bytes))) continue;
+      if (info.group_digests[g] != digester.of_zeros(g, bytes)) continue;
       if (Status s = sink.write_zero_group(g, bytes); !s) {
         fail("cannot store group " + std::to_string(g) + ": " + s.error().message(), out);
         return false;

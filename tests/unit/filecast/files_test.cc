@@ -239,6 +239,20 @@ TEST_F(FilesTest, FileDigestsArePlainSha256AndGroupDigestsKeyedTags) {
   }
 }
 
+TEST(GroupDigester, TagsOfZerosAreTheTagsOfZeroBytes) {
+  GroupDigester digester(kKey);
+  GroupDigester reference(kKey);
+  for (std::size_t length : {1u, 15u, 16u, 17u, 1360u, 87040u}) {
+    const Bytes zeros(length, 0);
+    for (std::uint64_t group : {0ull, 1ull, 7ull, 1ull << 40}) {
+      EXPECT_EQ(digester.of_zeros(group, length), reference(group, zeros)) << length << " at " << group;
+    }
+    Bytes one_set = zeros;
+    one_set.back() = 1;
+    EXPECT_NE(digester.of_zeros(3, length), reference(3, one_set)) << length;
+  }
+}
+
 // Larger than one of digest_content's 4 MiB reads: group offsets are taken
 // across read boundaries.
 TEST_F(FilesTest, DigestsOfAFileSpanningManyReads) {
