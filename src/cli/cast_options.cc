@@ -79,6 +79,7 @@ Status fill_params(CastSettings& out, const CastOptions& options, const std::opt
   auto bits = parse_rate(*rate);
   if (!bits) return bits.error();
   out.params = filecast::SessionParams{*block, *k, *repair, *expected, *bits};
+  out.group_size_chosen = options.group_size.has_value() || (file && file->has("cast.group_size"));
   auto budget = setting(options.straggler_budget, file, "straggler_budget", kDefaultStragglerBudget);
   if (!budget) return budget.error();
   if (!(*budget > 0 && *budget <= 86400)) {
@@ -126,7 +127,8 @@ void add_cast_options(CLI::App& command, CastOptions& options) {
       ->required();
   command.add_flag("--json", options.json, "Print a machine-readable final report on stdout");
   command.add_option("--block-size", options.block_size, "Payload bytes per packet (default 1360: fits a 1500 MTU)");
-  command.add_option("-k,--group-size", options.group_size, "Data packets per FEC group (default 64)");
+  command.add_option("-k,--group-size", options.group_size, "Data packets per FEC group (default 128 for casts of 12,288 blocks or more, about 16 MB at the "
+                     "default block size, else 64)");
   command.add_option("--repair-channels", options.repair_channels, "Repair channels T; group g's on 1 + g % T (default 4)");
   command.add_option("--loss", options.loss, "Expected loss for proactive repair: 5%, 0.05, or adaptive (default)");
   command.add_option("--rate", options.rate,

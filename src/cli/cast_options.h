@@ -51,6 +51,7 @@ void add_cast_options(CLI::App& command, CastOptions& options);
 // Everything a cast needs, decided.
 struct CastSettings {
   filecast::SessionParams params;  // rate_bits_per_s: on the sender's link, all receivers together
+  bool group_size_chosen = false;  // by -k or group_size; else K follows the content's size
   bool encrypt = false;
   bool unicast = false;
   std::string multicast_group;

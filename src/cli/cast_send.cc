@@ -347,6 +347,7 @@ class CastRun {
     const auto& s = node_->stats();
     return json{{"data_packets", s.data_packets}, {"repair_packets", s.repair_packets},
                 {"requested_repair", s.requested_repair}, {"requests_heard", s.requests_heard},
+                {"group_size", settings_.params.k}, {"block_size", settings_.params.block_size},
                 {"seconds", begun_at_ ? seconds_since(*begun_at_) : 0.0}};
   }
 
@@ -397,6 +398,9 @@ int run_cast(const CastOptions& options) {
     return kExitUsage;
   }
   for (const auto& skipped : content->skipped) print_error("cast", "skipped " + skipped);
+  if (!settings->group_size_chosen) {
+    settings->params.k = filecast::default_group_size(content->entries, settings->params.block_size);
+  }
   auto client = prepare_client(options.client);
   if (!client) {
     print_error("cast", client.error().message());

@@ -41,6 +41,15 @@ Status check_path(const std::string& path) {
 
 }  // namespace
 
+std::uint16_t default_group_size(const std::vector<CastEntry>& entries, std::uint32_t block_size) {
+  if (block_size == 0) return kSmallCastK;
+  std::uint64_t blocks = 0;
+  for (const CastEntry& e : entries) {
+    if (e.kind == CastEntry::Kind::file) blocks += (e.size + block_size - 1) / block_size;
+  }
+  return blocks >= kLargeCastBlocks ? kLargeCastK : kSmallCastK;
+}
+
 Result<Layout> Layout::create(const std::vector<CastEntry>& entries, const SessionParams& params) {
   if (Status s = check_params(params); !s) return s.error();
   Layout layout;

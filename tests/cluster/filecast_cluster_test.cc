@@ -18,6 +18,7 @@
 #include <random>
 #include <sstream>
 
+#include "cohort/filecast/session.h"
 #include "exec_cluster_fixture.h"
 
 namespace cohort::testbed {
@@ -27,7 +28,8 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 constexpr std::size_t kBlock = 1360;  // the default block size
-constexpr std::size_t kGroup = 32;    // the default K
+// The default K for this tree: its 1 GiB sparse file makes it a large cast.
+constexpr std::size_t kGroup = filecast::kLargeCastK;
 // ASan makes the debug build's per-packet work several times slower: the random
 // file keeps a cast at 20% loss within the test's budget (see docs/filecast.md).
 constexpr std::size_t kRandomBytes = 64u << 20;
@@ -131,6 +133,7 @@ class FilecastClusterTest : public ExecCluster {
     auto [status, report] = cast({1, 2, 3, 4}, extra);
     EXPECT_EQ(status, 0) << report.dump(2);
     EXPECT_EQ(report.value("status", ""), "complete");
+    EXPECT_EQ(report["sender"].value("group_size", 0u), kGroup) << "\"exact\" is no longer exactly K packets";
     for (int h = 1; h < kExecHosts; ++h) expect_copy(h, receiver_of(report, host(h)));
   }
 
@@ -149,7 +152,7 @@ class FilecastClusterTest : public ExecCluster {
     return -1;
   }
 
-  // Host h's receiver gets `sig` mid-transfer (once it has stored part of the
+  // Host h's receiver gets `sig` mid-transfer (once it has stored half of the
   // random file: its state file records groups as they are stored). It fails
   // alone with `reason`, the others verify, nothing of it is left running
   // (cohortd ends the task of a client that left, stopped or not), no
@@ -159,7 +162,9 @@ class FilecastClusterTest : public ExecCluster {
     auto child = bed_->spawn(0, {"sh", "-c", command_line(cast_args({1, 2, 3, 4}, extra, "150M"))});
     ASSERT_TRUE(child) << child.error().to_string();
     fs::path state = dest(h) / "tree" / "sub" / ".random.cohort-state";
-    for (int i = 0; i < 1500 && !(fs::exists(state) && fs::file_size(state) > 4096); ++i) {
+    // Half the random file's groups recorded, at 8 bytes a record.
+    const std::uintmax_t half = kRandomBytes / (kBlock * kGroup) / 2 * 8;
+    for (int i = 0; i < 1500 && !(fs::exists(state) && fs::file_size(state) > half); ++i) {
       std::this_thread::sleep_for(20ms);
     }
     ASSERT_TRUE(fs::exists(state)) << "host " << h << " never started storing the random file";

@@ -121,6 +121,24 @@ TEST_F(CastCliTest, ATreeArrivesVerifiedOnTwoHosts) {
   }
 }
 
+// K follows the content unless it is given: the 300 kB tree keeps the small
+// group, a sparse file past kLargeCastBlocks gets the large one (its zero
+// groups travel as nothing, so the cast is quick), and -k wins over both.
+TEST_F(CastCliTest, TheGroupSizeFollowsTheCastsSizeUnlessGiven) {
+  auto small = cast({hosts_[0]});
+  ASSERT_EQ(small.exit_code, 0) << small.out << small.err;
+  EXPECT_EQ(json::parse(small.out)["sender"]["group_size"], 64) << small.out;
+  EXPECT_EQ(json::parse(small.out)["sender"]["block_size"], 1360) << small.out;
+  fs::resize_file(fs::path(dir_ / "tree/sub/data"), std::uint64_t{20} << 20);
+  auto large = cast({hosts_[0]});
+  ASSERT_EQ(large.exit_code, 0) << large.out << large.err;
+  EXPECT_EQ(json::parse(large.out)["sender"]["group_size"], 128) << large.out;
+  EXPECT_EQ(read_file(dest(hosts_[0]) / "sub/data"), read_file(dir_ / "tree/sub/data"));
+  auto given = cast({hosts_[0]}, {"-k", "100"});
+  ASSERT_EQ(given.exit_code, 0) << given.out << given.err;
+  EXPECT_EQ(json::parse(given.out)["sender"]["group_size"], 100) << given.out;
+}
+
 TEST_F(CastCliTest, AnUnreachableHostFailsAloneWithItsReason) {
   auto result = cast({hosts_[0], "127.0.0.1:1"});
   EXPECT_EQ(result.exit_code, 1) << result.out << result.err;

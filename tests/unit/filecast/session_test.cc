@@ -52,6 +52,22 @@ TEST(LayoutTest, EachFileStartsAGroupAndDirectoriesHaveNone) {
   EXPECT_EQ(layout->group(2).offset, 0u);
 }
 
+TEST(DefaultGroupSizeTest, LargeCastsGetTheLargerGroup) {
+  const std::uint64_t edge = kLargeCastBlocks * 1360;
+  EXPECT_EQ(default_group_size({}, 1360), kSmallCastK);
+  EXPECT_EQ(default_group_size({file("f", 512 << 10)}, 1360), kSmallCastK);
+  EXPECT_EQ(default_group_size({file("f", edge - 1360)}, 1360), kSmallCastK);
+  EXPECT_EQ(default_group_size({file("f", edge - 1359)}, 1360), kLargeCastK);
+  EXPECT_EQ(default_group_size({file("f", std::uint64_t{256} << 20)}, 1360), kLargeCastK);
+  // Blocks count per file (each file starts a group); directories have none.
+  EXPECT_EQ(default_group_size({dir("d"), file("d/a", edge / 2), file("d/b", edge / 2)}, 1360), kLargeCastK);
+  EXPECT_EQ(default_group_size({file("a", 1), file("b", 1)}, 1), kSmallCastK);
+  // The same bytes in smaller blocks are more blocks.
+  EXPECT_EQ(default_group_size({file("f", kLargeCastBlocks * 100)}, 100), kLargeCastK);
+  EXPECT_EQ(default_group_size({file("f", kLargeCastBlocks * 100)}, 1360), kSmallCastK);
+  EXPECT_EQ(default_group_size({file("f", 100)}, 0), kSmallCastK);
+}
+
 TEST(LayoutTest, RefusesBadParameters) {
   for (SessionParams p : {params(0), params(65001), params(100, 0), params(100, 255)}) {
     auto layout = Layout::create({file("f", 10)}, p);
