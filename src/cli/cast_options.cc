@@ -127,8 +127,9 @@ void add_cast_options(CLI::App& command, CastOptions& options) {
       ->required();
   command.add_flag("--json", options.json, "Print a machine-readable final report on stdout");
   command.add_option("--block-size", options.block_size, "Payload bytes per packet (default 1360: fits a 1500 MTU)");
-  command.add_option("-k,--group-size", options.group_size, "Data packets per FEC group (default 128 for casts of 12,288 blocks or more, about 16 MB at the "
-                     "default block size, else 64)");
+  command.add_option("-k,--group-size", options.group_size,
+                     "Data packets per FEC group (default 128 for casts of 12,288 blocks or more, about 16 MB "
+                     "at the default block size, else 64)");
   command.add_option("--repair-channels", options.repair_channels, "Repair channels T; group g's on 1 + g % T (default 4)");
   command.add_option("--loss", options.loss, "Expected loss for proactive repair: 5%, 0.05, or adaptive (default)");
   command.add_option("--rate", options.rate,
