@@ -29,7 +29,12 @@ inline constexpr Duration kRequestSettle = std::chrono::milliseconds(4);
 // A round whose last packet was lost is taken as over this long after the
 // packets that should have followed it.
 inline constexpr Duration kRoundGrace = std::chrono::milliseconds(10);
-// Unanswered requests are repeated after this, doubling up to kMaxRetry.
+// Unanswered requests are repeated after kRetryAnswers times the time
+// answers have taken (smoothed), within [kMinRetry, kFirstRetry]; kFirstRetry
+// before any answer came. Then doubling up to kMaxRetry. A lost request or
+// answer then costs about what the network takes, not a fixed 50 ms.
+inline constexpr int kRetryAnswers = 4;
+inline constexpr Duration kMinRetry = std::chrono::milliseconds(10);
 inline constexpr Duration kFirstRetry = std::chrono::milliseconds(50);
 inline constexpr Duration kMaxRetry = std::chrono::seconds(1);
 // A request that names fewer repair indices than were sent, arriving this

@@ -45,6 +45,7 @@ struct OpenGroup {
   bool round0_over = false;                     // a stop packet followed
   enum class Ask : std::uint8_t { await_round, backoff, asked } ask = Ask::await_round;
   int attempts = 0;
+  std::optional<TimePoint> asked_at;  // this receiver's own request, until a round answers it
 };
 
 }  // namespace
@@ -74,6 +75,7 @@ struct CastReceiver::State {
   bool heard_sender = false;
   TimePoint last_heard{};
   Duration packet_gap{};                // between the sender's packets, smoothed
+  std::optional<Duration> answer_time;  // from a request to its round's first packet, smoothed
   std::uint64_t lost = 0, expected = 0, next_progress = kFirstProgress;
   int ready_attempts = 0;
   int done_attempts = 0;
@@ -280,7 +282,7 @@ struct CastReceiver::State {
     take(d.group, group, d.block, d.bytes, out);
   }
 
-  void on_repair(const RepairPacket& r, Actions& out) {
+  void on_repair(TimePoint now, const RepairPacket& r, Actions& out) {
     if (r.group >= layout.group_count() || r.bytes.size() != block_size() || r.round_end > rs.max_repair()) return;
     if (stored[r.group]) {
       ++stats.duplicates;
@@ -292,6 +294,8 @@ struct CastReceiver::State {
       // A new round: whatever was pending waits for its end.
       group.seen_end = r.round_end;
       group.round_last_seq = r.pos.seq + static_cast<std::uint64_t>(r.round_end - 1 - r.index);
+      if (group.asked_at) note_answer(now - *group.asked_at);
+      group.asked_at.reset();
       await_round(r.group, group, out);
     }
     const auto id = static_cast<BlockId>(k() + r.index);
@@ -437,10 +441,19 @@ struct CastReceiver::State {
 
   void wait_for_answer(std::uint64_t g, OpenGroup& group, Actions& out) {
     group.ask = OpenGroup::Ask::asked;
-    out.set_timer(kGroupTimerBase + g, doubling(protocol::kFirstRetry, group.attempts++, protocol::kMaxRetry));
+    out.set_timer(kGroupTimerBase + g, doubling(first_retry(), group.attempts++, protocol::kMaxRetry));
   }
 
-  void on_group_timer(std::uint64_t g, Actions& out) {
+  Duration first_retry() const {
+    if (!answer_time) return protocol::kFirstRetry;
+    return std::clamp<Duration>(protocol::kRetryAnswers * *answer_time, protocol::kMinRetry, protocol::kFirstRetry);
+  }
+
+  void note_answer(Duration sample) {
+    answer_time = answer_time ? (7 * *answer_time + sample) / 8 : sample;
+  }
+
+  void on_group_timer(TimePoint now, std::uint64_t g, Actions& out) {
     auto it = open.find(g);
     if (it == open.end()) return;
     OpenGroup& group = it->second;
@@ -452,6 +465,7 @@ struct CastReceiver::State {
     ++stats.requests_sent;
     out.multicast(repair_channel(info.params, g),
                   codec.encode(IncreasePacket{g, static_cast<std::uint16_t>(need), group.seen_end}));
+    group.asked_at = now;
     wait_for_answer(g, group, out);
   }
 
@@ -478,7 +492,7 @@ struct CastReceiver::State {
       on_data(*data, out);
     } else if (auto* repair = std::get_if<RepairPacket>(&*body)) {
       advance(repair->pos);
-      on_repair(*repair, out);
+      on_repair(now, *repair, out);
     } else if (auto* stop = std::get_if<StopPacket>(&*body)) {
       advance(stop->pos);
       on_stop(*stop, out);
@@ -523,7 +537,7 @@ struct CastReceiver::State {
     } else if (key == kSilenceTimer) {
       check_silence(now, out);
     } else if (key >= kGroupTimerBase) {
-      on_group_timer(key - kGroupTimerBase, out);
+      on_group_timer(now, key - kGroupTimerBase, out);
     }
   }
 
