@@ -446,7 +446,8 @@ struct CastReceiver::State {
 
   Duration first_retry() const {
     if (!answer_time) return protocol::kFirstRetry;
-    return std::clamp<Duration>(protocol::kRetryAnswers * *answer_time, protocol::kMinRetry, protocol::kFirstRetry);
+    const Duration paced = protocol::kRetryAnswers * *answer_time;
+    return std::clamp<Duration>(paced, protocol::kMinRetry, protocol::kFirstRetry);
   }
 
   void note_answer(Duration sample) {
