@@ -38,8 +38,8 @@ struct Chunk {
 
 class GroupReader {
  public:
-  GroupReader(const LocalContent& content, const Layout& layout, const DigestKey& key, std::size_t buffer_bytes,
-              std::vector<GroupDigest>& out)
+  GroupReader(const LocalContent& content, const Layout& layout, const DigestKey& key,
+              std::size_t buffer_bytes, std::vector<GroupDigest>& out)
       : content_(content), layout_(layout), digester_(key), out_(out) {
     for (std::size_t i = 0; i < kBuffers; ++i) {
       buffers_.emplace_back(buffer_bytes);
@@ -113,7 +113,9 @@ class GroupReader {
       const std::uint64_t first = g;
       const std::uint64_t offset = layout_.group(g).offset;
       std::size_t bytes = layout_.group(g).bytes;
-      while (g + 1 < end && bytes + layout_.group(g + 1).bytes <= buffer.size()) bytes += layout_.group(++g).bytes;
+      while (g + 1 < end && bytes + layout_.group(g + 1).bytes <= buffer.size()) {
+        bytes += layout_.group(++g).bytes;
+      }
       const std::uint64_t last = g++;
       std::span<std::uint8_t> data(buffer.data(), bytes);
       if (Status s = pread_full(fd.get(), data, offset, local); !s) {
@@ -169,7 +171,8 @@ Result<std::vector<GroupDigest>> digest_content(LocalContent& content, const Ses
   if (!file) return Error(Errc::internal, "SHA-256 through OpenSSL is unavailable");
   const std::size_t group_bytes = std::size_t{params.block_size} * params.k;
   std::vector<GroupDigest> out(layout->group_count());
-  GroupReader reader(content, *layout, key, std::max(group_bytes, kReadChunk / group_bytes * group_bytes), out);
+  const std::size_t buffer_bytes = std::max(group_bytes, kReadChunk / group_bytes * group_bytes);
+  GroupReader reader(content, *layout, key, buffer_bytes, out);
   while (std::optional<Chunk> chunk = reader.next()) {
     if (chunk->end_of_file) {
       Result<Sha256> digest = file->finish();
