@@ -8,7 +8,7 @@
 #include <string_view>
 
 #include "cohort/core/error.h"
-#include "cohort/filecast/session.h"
+#include "cohort/filecast/files.h"
 
 namespace cohort::cli {
 

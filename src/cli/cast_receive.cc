@@ -20,8 +20,7 @@ namespace {
 using filecast::CastReceiver;
 using nlohmann::json;
 
-constexpr auto kCheckEvery = std::chrono::milliseconds(50);
-constexpr int kProgressEvery = 5;  // checks, so four lines a second
+constexpr auto kProgressEvery = std::chrono::milliseconds(250);
 
 int early_failure(const std::string& reason) {
   print_line(json{{"event", "failed"}, {"reason", reason}});
@@ -71,16 +70,20 @@ class Receiving {
     socket_.reset();
     if (!node) return fail("cannot receive into " + options_.dest + ": " + node.error().message());
     node_ = std::move(*node);
-    node_->start();
-    loop_.add_timer(kCheckEvery, [this] { check(); });
+    node_->start([this] { settle(); });
+    loop_.add_timer(kProgressEvery, [this] { report_progress(); });
   }
 
-  void check() {
+  void settle() {
     if (done_) return;
     if (node_->outcome() == CastReceiver::Outcome::complete) return complete();
     if (node_->outcome() == CastReceiver::Outcome::failed) return fail(node_->failure());
-    if (++checks_ % kProgressEvery == 0) print_line(progress_line());
-    loop_.add_timer(kCheckEvery, [this] { check(); });
+  }
+
+  void report_progress() {
+    if (done_) return;
+    print_line(progress_line());
+    loop_.add_timer(kProgressEvery, [this] { report_progress(); });
   }
 
   json progress_line() const {
@@ -98,11 +101,6 @@ class Receiving {
     if (Status s = node_->finish(); !s) return fail("received but not in place: " + s.error().message());
     json line = progress_line();
     line["event"] = "complete";
-    json files = json::array();
-    for (const auto& entry : node_->info().entries) {
-      if (entry.kind == filecast::CastEntry::Kind::file) files.push_back({{"path", entry.path}, {"sha256", hex(entry.sha256)}});
-    }
-    line["files"] = std::move(files);
     print_line(line);
     finish(kReceiveComplete);
   }
@@ -127,7 +125,6 @@ class Receiving {
   std::unique_ptr<filecast::ReceiverNode> node_;
   std::unique_ptr<ByteSource> stdin_;
   std::unique_ptr<SignalWatcher> signals_;
-  int checks_ = 0;
   bool done_ = false;
   int status_ = kReceiveFailed;
 };

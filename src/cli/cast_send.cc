@@ -13,6 +13,7 @@
 #include "cohort/core/signals.h"
 #include "cohort/exec/client.h"
 #include "cohort/filecast/digest.h"
+#include "cohort/filecast/files.h"
 #include "cohort/filecast/node.h"
 #include "cohort/wire/frame.h"
 #include "commands.h"
@@ -26,7 +27,7 @@ using State = ReceiverView::State;
 
 constexpr auto kTick = std::chrono::milliseconds(200);
 // After the sender machine has finished, how long a receiver may take to
-// report its verified copy (it hashes its last file, renames, exits).
+// report its verified copy (it stores its last groups, renames, exits).
 constexpr auto kFinalReportGrace = std::chrono::seconds(60);
 constexpr std::size_t kStderrTail = 2000;
 constexpr NodeId kSenderId = 0;
@@ -90,14 +91,20 @@ class CastRun {
 
   int run() {
     if (Status s = watch_signals(); !s) return fatal(s.error().message(), kExitFailure);
-    // Hashing overlaps with starting the receivers; the result comes back on the loop.
-    std::thread digester([this] {
-      auto digests = filecast::digest_content(content_, settings_.params, digest_key_);
+    // The group digests overlap with starting the receivers, the whole-file
+    // hashes with the cast itself; each result comes back on the loop.
+    std::jthread digester([this](std::stop_token stop) {
+      auto digests = filecast::digest_groups(content_, settings_.params, digest_key_);
+      const bool digested_all = static_cast<bool>(digests);
       loop_.post([this, digests = std::move(digests)]() mutable { digested(std::move(digests)); });
+      if (!digested_all) return;
+      auto hashes = filecast::hash_files(content_, stop);
+      loop_.post([this, hashes = std::move(hashes)]() mutable { hashed(std::move(hashes)); });
     });
     start_receivers();
     loop_.add_timer(kTick, [this] { tick(); });
     Status ran = loop_.run();
+    digester.request_stop();
     digester.join();
     if (!ran) return fatal(ran.error().message(), kExitFailure);
     if (fatal_) return fatal(*fatal_, kExitFailure);
@@ -181,10 +188,7 @@ class CastRun {
                                 {"repair_used", &r.view.repair_used}, {"requests", &r.view.requests}}) {
         *field = line.value<std::uint64_t>(key, *field);
       }
-      if (event == "complete") {
-        r.reported_complete = true;
-        r.view.files = line.value("files", json::array());
-      }
+      if (event == "complete") r.reported_complete = true;
     } else if (event == "failed") {
       r.failed_line = line.value("reason", "failed");
     }
@@ -222,7 +226,17 @@ class CastRun {
     maybe_begin();
   }
 
-  // Once the files are hashed and every receiver has its port (or has failed).
+  // Not every receiver needs a verified copy for the report to list the
+  // files' SHA-256s, but one that has one does.
+  void hashed(Result<std::vector<filecast::Sha256>> hashes) {
+    if (!hashes && hashes.error().code() != Errc::closed) {
+      print_error("cast", "cannot give the files' SHA-256 in the report: " + hashes.error().message());
+    }
+    hashes_ = std::move(hashes);
+    maybe_finish();
+  }
+
+  // Once the group digests are ready and every receiver has its port (or has failed).
   void maybe_begin() {
     if (begun_at_ || !digests_ || fatal_) return;
     std::vector<Receiver*> live;
@@ -333,7 +347,24 @@ class CastRun {
   }
 
   void maybe_finish() {
-    if (std::all_of(receivers_.begin(), receivers_.end(), [](const Receiver& r) { return r.ended; })) loop_.stop();
+    if (!std::all_of(receivers_.begin(), receivers_.end(), [](const Receiver& r) { return r.ended; })) return;
+    const bool any_verified = std::any_of(receivers_.begin(), receivers_.end(),
+                                          [](const Receiver& r) { return r.view.state == State::verified; });
+    if (any_verified && !hashes_) return;  // hashed() comes back here
+    loop_.stop();
+  }
+
+  // What each verified receiver holds: every file, with its SHA-256 when known.
+  json verified_files() const {
+    json files = json::array();
+    for (std::size_t e = 0; e < content_.entries.size(); ++e) {
+      const filecast::CastEntry& entry = content_.entries[e];
+      if (entry.kind != filecast::CastEntry::Kind::file) continue;
+      json file{{"path", entry.path}};
+      if (hashes_ && *hashes_) file["sha256"] = hex((**hashes_)[e]);
+      files.push_back(std::move(file));
+    }
+    return files;
   }
 
   std::vector<ReceiverView> views() const {
@@ -352,6 +383,9 @@ class CastRun {
   }
 
   int report() {
+    for (Receiver& r : receivers_) {
+      if (r.view.state == State::verified) r.view.files = verified_files();
+    }
     display_.finish(views(), options_.json, sender_stats());
     std::size_t failed = 0;
     for (const Receiver& r : receivers_) failed += r.view.state == State::verified ? 0 : 1;
@@ -376,6 +410,7 @@ class CastRun {
   std::vector<Receiver> receivers_;  // never resized after start: sessions hold references
   const filecast::DigestKey digest_key_ = filecast::random_digest_key();
   std::optional<std::vector<filecast::GroupDigest>> digests_;
+  std::optional<Result<std::vector<filecast::Sha256>>> hashes_;
   std::unique_ptr<filecast::SenderNode> node_;
   std::unique_ptr<SignalWatcher> signals_;
   std::optional<TimePoint> begun_at_;

@@ -1,11 +1,10 @@
-// digest_content: one sequential read pass per file feeds both its groups'
-// digests and the file's SHA-256. A worker thread reads whole groups into a
-// ring of buffers and tags them; the calling thread hashes the buffers in
-// file order and hands them back. SHA-256 is the slowest of the three steps
-// (1.8 GB/s against GMAC's 8), so the caller does nothing else, and a cast
-// starts once one pass at SHA-256's speed is over. Neither thread waits for
-// the other unless the ring is full or empty: a loaded machine that
-// deschedules one for a while does not stall the other.
+// The sender's passes over its files. digest_groups: a worker thread reads
+// whole groups into a ring of buffers while the calling thread tags them
+// (GMAC, about 8 GB/s), so a cast starts once one read pass is over. Neither
+// thread waits for the other unless the ring is full or empty: a loaded
+// machine that deschedules one for a while does not stall the other.
+// hash_files: each file's SHA-256 (about 1.8 GB/s with SHA-NI), a second
+// pass that runs while the cast does, since no receiver needs it to start.
 #include <fcntl.h>
 #include <sys/stat.h>
 
@@ -29,19 +28,18 @@ namespace {
 constexpr std::size_t kReadChunk = 4 << 20;
 constexpr std::size_t kBuffers = 4;
 
-// Bytes of one file in a buffer, or the end of that file (its hash is due).
+// Whole groups of one file in a buffer, from `first_group` on.
 struct Chunk {
-  std::uint32_t entry = 0;
+  std::uint64_t first_group = 0;
+  std::uint64_t file_offset = 0;
   std::size_t buffer = 0;
   std::size_t bytes = 0;
-  bool end_of_file = false;
 };
 
 class GroupReader {
  public:
-  GroupReader(const LocalContent& content, const Layout& layout, const DigestKey& key,
-              std::size_t buffer_bytes, std::vector<GroupDigest>& out)
-      : content_(content), layout_(layout), digester_(key), out_(out) {
+  GroupReader(const LocalContent& content, const Layout& layout, std::size_t buffer_bytes)
+      : content_(content), layout_(layout) {
     for (std::size_t i = 0; i < kBuffers; ++i) {
       buffers_.emplace_back(buffer_bytes);
       free_.push_back(i);
@@ -87,7 +85,6 @@ class GroupReader {
     for (std::uint32_t e = 0; e < content_.entries.size() && read; ++e) {
       if (content_.entries[e].kind != CastEntry::Kind::file) continue;
       read = read_file(e, groups[e]);
-      if (read) push(Chunk{.entry = e, .end_of_file = true});
     }
     std::lock_guard lock(mu_);
     status_ = read;
@@ -117,17 +114,13 @@ class GroupReader {
       while (g + 1 < end && bytes + layout_.group(g + 1).bytes <= buffer.size()) {
         bytes += layout_.group(++g).bytes;
       }
-      const std::uint64_t last = g++;
+      ++g;
       std::span<std::uint8_t> data(buffer.data(), bytes);
       if (Status s = pread_full(fd.get(), data, offset, local); !s) {
         release(Chunk{.buffer = *b});
         return s;
       }
-      for (std::uint64_t t = first; t <= last; ++t) {
-        const GroupExtent& extent = layout_.group(t);
-        out_[t] = digester_(t, data.subspan(extent.offset - offset, extent.bytes));
-      }
-      push(Chunk{.entry = e, .buffer = *b, .bytes = bytes});
+      push(Chunk{.first_group = first, .file_offset = offset, .buffer = *b, .bytes = bytes});
     }
     return ok_status();
   }
@@ -149,8 +142,6 @@ class GroupReader {
 
   const LocalContent& content_;
   const Layout& layout_;
-  GroupDigester digester_;
-  std::vector<GroupDigest>& out_;
   std::vector<std::vector<std::uint8_t>> buffers_;
   std::mutex mu_;
   std::condition_variable cv_;
@@ -164,27 +155,51 @@ class GroupReader {
 
 }  // namespace
 
-Result<std::vector<GroupDigest>> digest_content(LocalContent& content, const SessionParams& params,
-                                                const DigestKey& key) {
+Result<std::vector<GroupDigest>> digest_groups(const LocalContent& content, const SessionParams& params,
+                                               const DigestKey& key) {
   Result<Layout> layout = Layout::create(content.entries, params);
   if (!layout) return layout.error();
-  Result<Sha256Hasher> file = Sha256Hasher::create();
-  if (!file) return Error(Errc::internal, "SHA-256 through OpenSSL is unavailable");
   const std::size_t group_bytes = std::size_t{params.block_size} * params.k;
   std::vector<GroupDigest> out(layout->group_count());
   const std::size_t buffer_bytes = std::max(group_bytes, kReadChunk / group_bytes * group_bytes);
-  GroupReader reader(content, *layout, key, buffer_bytes, out);
+  GroupDigester digester(key);
+  GroupReader reader(content, *layout, buffer_bytes);
   while (std::optional<Chunk> chunk = reader.next()) {
-    if (chunk->end_of_file) {
-      Result<Sha256> digest = file->finish();
-      if (!digest) return digest.error();
-      content.entries[chunk->entry].sha256 = *digest;
-      continue;
+    const ByteView data = reader.bytes(*chunk);
+    for (std::uint64_t g = chunk->first_group, used = 0; used < chunk->bytes; ++g) {
+      const GroupExtent& extent = layout->group(g);
+      out[g] = digester(g, data.subspan(extent.offset - chunk->file_offset, extent.bytes));
+      used += extent.bytes;
     }
-    file->update(reader.bytes(*chunk));
     reader.release(*chunk);
   }
   if (Status s = reader.status(); !s) return s.error();
+  return out;
+}
+
+Result<std::vector<Sha256>> hash_files(const LocalContent& content, std::stop_token stop) {
+  Result<Sha256Hasher> hasher = Sha256Hasher::create();
+  if (!hasher) return Error(Errc::internal, "SHA-256 through OpenSSL is unavailable");
+  std::vector<Sha256> out(content.entries.size());
+  std::vector<std::uint8_t> buffer(kReadChunk);
+  for (std::size_t e = 0; e < content.entries.size(); ++e) {
+    if (content.entries[e].kind != CastEntry::Kind::file) continue;
+    const std::string& local = content.local_paths[e];
+    UniqueFd fd(::open(local.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd.get() < 0) return Error::from_errno(errno, local);
+    ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+    const std::uint64_t size = content.entries[e].size;
+    for (std::uint64_t offset = 0; offset < size;) {
+      if (stop.stop_requested()) return Error(Errc::closed, "stopped");
+      std::span<std::uint8_t> chunk(buffer.data(), std::min<std::uint64_t>(buffer.size(), size - offset));
+      if (Status s = pread_full(fd.get(), chunk, offset, local); !s) return s.error();
+      hasher->update(chunk);
+      offset += chunk.size();
+    }
+    Result<Sha256> digest = hasher->finish();
+    if (!digest) return digest.error();
+    out[e] = *digest;
+  }
   return out;
 }
 

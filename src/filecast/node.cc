@@ -106,12 +106,12 @@ Status configure_driver(UdpMachineDriver& driver, const NetworkPlan& plan, std::
 
 Result<std::unique_ptr<ReceiverNode>> ReceiverNode::create(EventLoop& loop, UdpSocket socket, CastSetup setup,
                                                            const std::string& dest, const NodeOptions& options) {
-  std::unique_ptr<ReceiverNode> node(new ReceiverNode(std::move(setup)));
+  std::unique_ptr<ReceiverNode> node(new ReceiverNode(loop, std::move(setup)));
   const SessionInfo& info = node->setup_.info;
   auto layout = Layout::create(info.entries, info.params);
   if (!layout) return layout.error();
   // CastReceiver checks every group against the session's digests before it writes it.
-  auto sink = FileSink::open(dest, info, *layout, SinkOptions{.groups_verified = true});
+  auto sink = FileSink::open(dest, info, *layout);
   if (!sink) return sink.error();
   node->sink_ = std::move(*sink);
   node->machine_ = std::make_unique<CastReceiver>(info, *node->sink_, node->setup_.plan.sender.id, Rng(random_u64()));
@@ -129,7 +129,13 @@ Result<std::unique_ptr<ReceiverNode>> ReceiverNode::create(EventLoop& loop, UdpS
 
 ReceiverNode::~ReceiverNode() = default;
 
-void ReceiverNode::start() { driver_->start(); }
+void ReceiverNode::start(std::function<void()> ended) {
+  // The machine outputs a record when it completes or fails (and on a bad group).
+  driver_->on_output([this, loop = &loop_, ended = std::move(ended)](const std::string&) {
+    if (outcome() != CastReceiver::Outcome::running) loop->post(ended);
+  });
+  driver_->start();
+}
 
 Result<std::unique_ptr<SenderNode>> SenderNode::create(EventLoop& loop, UdpSocket socket, const LocalContent& content,
                                                        SessionInfo info, const NetworkPlan& plan,

@@ -10,7 +10,7 @@ namespace cohort::filecast {
 
 namespace {
 
-constexpr std::uint32_t kMagic = 0x32534643;  // "CFS2": 2 keys the group digests
+constexpr std::uint32_t kMagic = 0x33534643;  // "CFS3": 3 carries no whole-file hashes
 constexpr std::uint32_t kAdaptiveLoss = 0xffffffff;
 constexpr double kPpm = 1e6;
 constexpr std::uint8_t kHasKey = 1, kUnicast = 2;
@@ -73,7 +73,6 @@ void put_entry(ByteWriter& w, const CastEntry& e) {
   w.string(e.path);
   w.u64(e.size);
   w.u32(e.mode);
-  w.bytes(e.sha256);
 }
 
 CastEntry get_entry(ByteReader& r) {
@@ -84,8 +83,6 @@ CastEntry get_entry(ByteReader& r) {
   e.path = r.string(SetupLimits::max_path);
   e.size = r.u64();
   e.mode = r.u32();
-  ByteView sha = r.bytes(e.sha256.size());
-  if (!r.failed()) std::copy(sha.begin(), sha.end(), e.sha256.begin());
   return e;
 }
 
@@ -105,7 +102,7 @@ SessionInfo get_info(ByteReader& r) {
   info.params = get_params(r);
   ByteView digest_key = r.bytes(info.digest_key.size());
   if (!r.failed()) std::copy(digest_key.begin(), digest_key.end(), info.digest_key.begin());
-  constexpr std::size_t kMinEntry = 1 + 4 + 8 + 4 + 32;
+  constexpr std::size_t kMinEntry = 1 + 4 + 8 + 4;
   std::size_t entries = get_count(r, SetupLimits::max_entries, kMinEntry, "entries");
   info.entries.reserve(entries);
   for (std::size_t i = 0; i < entries && !r.failed(); ++i) info.entries.push_back(get_entry(r));

@@ -6,7 +6,7 @@
 
 #include "cohort/core/buffer.h"
 #include "cohort/core/error.h"
-#include "cohort/filecast/session.h"
+#include "cohort/filecast/files.h"
 
 struct evp_md_ctx_st;
 struct evp_md_st;

@@ -12,7 +12,7 @@ namespace cohort::filecast {
 namespace {
 
 constexpr std::string_view kMagic = "COHORTFS";
-constexpr std::uint8_t kVersion = 1;
+constexpr std::uint8_t kVersion = 2;
 
 ByteView as_bytes(std::string_view s) { return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()}; }
 
@@ -40,7 +40,6 @@ std::vector<std::uint8_t> encode_sidecar_header(const SidecarKey& key) {
   ByteWriter w(kSidecarHeaderSize);
   w.bytes(as_bytes(kMagic));
   w.u8(kVersion);
-  w.bytes(key.sha256);
   w.u64(key.size);
   w.u32(key.block_size);
   w.u16(key.k);
@@ -61,8 +60,6 @@ Result<Sidecar> decode_sidecar(ByteView bytes, std::size_t max_records) {
     r.fail(Errc::malformed, "not a filecast state file");
   if (!r.failed() && version != kVersion) r.fail(Errc::malformed, "filecast state file of another version");
   Sidecar out;
-  ByteView sha = r.bytes(out.key.sha256.size());
-  if (!r.failed()) std::ranges::copy(sha, out.key.sha256.begin());
   out.key.size = r.u64();
   out.key.block_size = r.u32();
   out.key.k = r.u16();

@@ -1,10 +1,11 @@
 // The state file beside a part file: which of the file's groups are stored,
-// bound to the content (SHA-256, size, block size, K) so that a different
-// file, or the same file cut differently, never resumes from it. Format,
-// little-endian: "COHORTFS" (8 bytes), version u8 = 1, sha256 (32), size
-// u64, block_size u32, k u16, then one u64 per stored group (its index
-// within the file), appended as groups arrive. A torn last record is
-// ignored; every claim is re-verified against the group digests on resume.
+// bound to how the file is cut (size, block size, K) so that a file cut
+// differently never resumes from it. Format, little-endian: "COHORTFS" (8
+// bytes), version u8 = 2, size u64, block_size u32, k u16, then one u64 per
+// stored group (its index within the file), appended as groups arrive. A
+// torn last record is ignored. The content is not named here: every claim
+// is re-verified against the new session's group digests on resume, so
+// groups of other content are dropped then and equal ones are kept.
 #pragma once
 
 #include <cstdint>
@@ -18,7 +19,6 @@
 namespace cohort::filecast {
 
 struct SidecarKey {
-  Sha256 sha256{};
   std::uint64_t size = 0;
   std::uint32_t block_size = 0;
   std::uint16_t k = 0;
@@ -30,7 +30,7 @@ struct Sidecar {
   std::vector<std::uint64_t> groups;  // as recorded: unchecked, maybe repeated
 };
 
-inline constexpr std::size_t kSidecarHeaderSize = 8 + 1 + 32 + 8 + 4 + 2;
+inline constexpr std::size_t kSidecarHeaderSize = 8 + 1 + 8 + 4 + 2;
 inline constexpr std::size_t kSidecarRecordSize = 8;
 
 std::vector<std::uint8_t> encode_sidecar_header(const SidecarKey& key);

@@ -1,5 +1,5 @@
 // FileSink taking over what an earlier session left: a file already in
-// place, or a part file whose sidecar names this content.
+// place, or a part file whose sidecar matches how this file is cut.
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,19 +12,6 @@
 
 namespace cohort::filecast {
 namespace {
-
-Result<Sha256> hash_file(int fd, std::uint64_t size, std::vector<std::uint8_t>& buffer,
-                         const std::string& what) {
-  Result<Sha256Hasher> hasher = Sha256Hasher::create();
-  if (!hasher) return hasher.error();
-  for (std::uint64_t offset = 0; offset < size;) {
-    std::span<std::uint8_t> chunk(buffer.data(), std::min<std::uint64_t>(buffer.size(), size - offset));
-    if (Status s = pread_full(fd, chunk, offset, what); !s) return s.error();
-    hasher->update(chunk);
-    offset += chunk.size();
-  }
-  return hasher->finish();
-}
 
 // A part file or sidecar someone hard-linked elsewhere is not written to.
 bool sole_regular_file(int fd) {
@@ -48,8 +35,22 @@ std::optional<Sidecar> read_sidecar(int fd, const SidecarKey& key, std::uint64_t
 
 }  // namespace
 
-// A file already at its final name with the session's content is done. One
-// with other links is left alone: its mode is not ours to change.
+// Whether every group of entry `e` in `fd` matches the session's digest.
+Result<bool> FileSink::State::file_matches(std::uint32_t e, int fd) {
+  const EntryState& st = entries[e];
+  GroupDigester digester(info.digest_key);
+  for (std::uint64_t group = st.groups.first; group < st.groups.first + st.groups.count; ++group) {
+    const GroupExtent& extent = layout.group(group);
+    std::span<std::uint8_t> bytes(scratch.data(), extent.bytes);
+    if (Status s = pread_full(fd, bytes, extent.offset, "the existing file"); !s) return s.error();
+    if (digester(group, bytes) != info.group_digests[group]) return false;
+  }
+  return true;
+}
+
+// A file already at its final name with the session's content (every group
+// matches its digest) is done. One with other links is left alone: its mode
+// is not ours to change.
 Status FileSink::State::adopt_final(std::uint32_t e, int dir, bool& adopted) {
   EntryState& st = entries[e];
   const CastEntry& entry = info.entries[e];
@@ -63,9 +64,9 @@ Status FileSink::State::adopt_final(std::uint32_t e, int dir, bool& adopted) {
   }
   UniqueFd fd(::openat(dir, st.name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
   if (fd.get() < 0) return Error::from_errno(errno, "opening the existing file");
-  Result<Sha256> digest = hash_file(fd.get(), entry.size, scratch, path(e));
-  if (!digest) return digest.error();
-  if (*digest != entry.sha256) return ok_status();
+  Result<bool> matches = file_matches(e, fd.get());
+  if (!matches) return matches.error();
+  if (!*matches) return ok_status();
   if (::fchmod(fd.get(), entry.mode & 0777) != 0) return Error::from_errno(errno, "setting the mode");
   adopted = st.done = true;
   st.held.assign(st.groups.count, true);
@@ -92,15 +93,11 @@ Status FileSink::State::resume(std::uint32_t e, UniqueFd dir) {
   return st.held_count == st.groups.count ? complete(e) : ok_status();
 }
 
-// Keeps the claimed groups whose bytes match their digests, hashing the
-// in-order prefix on the way (for the whole-file check, when the sink makes
-// it), and rewrites the sidecar with just those.
+// Keeps the claimed groups whose bytes match their digests and rewrites the
+// sidecar with just those.
 Status FileSink::State::verify_claims(std::uint32_t e, OpenFile& file,
                                       const std::vector<std::uint64_t>& claims) {
   EntryState& st = entries[e];
-  Result<Sha256Hasher> file_hasher = Sha256Hasher::create();
-  if (!file_hasher) return file_hasher.error();
-  st.hasher = std::move(*file_hasher);
   std::vector<std::uint8_t> records = encode_sidecar_header(key(e));
   GroupDigester digester(info.digest_key);
   for (std::uint64_t local : std::set<std::uint64_t>(claims.begin(), claims.end())) {
@@ -115,10 +112,6 @@ Status FileSink::State::verify_claims(std::uint32_t e, OpenFile& file,
     progress.bytes_stored += extent.bytes;
     std::vector<std::uint8_t> record = encode_sidecar_record(local);
     records.insert(records.end(), record.begin(), record.end());
-    if (local == st.hashed && !options.groups_verified) {
-      st.hasher->update(bytes);
-      ++st.hashed;
-    }
   }
   if (::ftruncate(file.state.get(), 0) != 0) return Error::from_errno(errno, "rewriting the state file");
   return write_all(file.state.get(), records, "the state file");

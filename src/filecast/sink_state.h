@@ -12,7 +12,6 @@
 
 #include "cohort/filecast/files.h"
 #include "file_io.h"
-#include "sha256.h"
 #include "sidecar.h"
 
 namespace cohort::filecast {
@@ -27,8 +26,6 @@ struct EntryState {
   EntryGroups groups;
   std::vector<bool> held;  // by group index within the file
   std::uint64_t held_count = 0;
-  std::optional<Sha256Hasher> hasher;
-  std::uint64_t hashed = 0;  // groups fed to the hasher, in order
   bool done = false;
 };
 
@@ -51,7 +48,7 @@ struct FileSink::State {
   const std::string& path(std::uint32_t e) const { return info.entries[e].path; }
   SidecarKey key(std::uint32_t e) const {
     const CastEntry& entry = info.entries[e];
-    return {entry.sha256, entry.size, info.params.block_size, info.params.k};
+    return {entry.size, info.params.block_size, info.params.k};
   }
 
   Status prepare();
@@ -68,9 +65,8 @@ struct FileSink::State {
   Result<OpenFile*> file_for(std::uint64_t group, std::size_t size);
   Status store(std::uint64_t group, ByteView bytes);
   Status store_zeros(std::uint64_t group, std::size_t bytes);
-  Status record_stored(std::uint64_t group, OpenFile& file, ByteView bytes);
-  Status advance_hash(std::uint32_t e, OpenFile& file, std::uint64_t fresh, ByteView fresh_bytes);
-  Status verify_whole(std::uint32_t e, OpenFile& file);
+  Status record_stored(std::uint64_t group, OpenFile& file);
+  Result<bool> file_matches(std::uint32_t e, int fd);
   Status complete(std::uint32_t e);
   void close_file(std::uint32_t e);
   Status discard(std::uint32_t e, int dir);

@@ -1,6 +1,5 @@
-// FileSink storing groups: part file and sidecar record, the whole-file
-// SHA-256 fed in order (unless the caller verified the groups), and the
-// verified rename.
+// FileSink storing groups: part file and sidecar record, and the rename once
+// every group of a file is stored.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -59,7 +58,7 @@ Status FileSink::State::store(std::uint64_t group, ByteView bytes) {
   if (*file == nullptr) return ok_status();  // held already
   const std::uint64_t offset = layout.group(group).offset;
   if (Status s = pwrite_full((*file)->part.get(), bytes, offset, "the part file"); !s) return s;
-  return record_stored(group, **file, bytes);
+  return record_stored(group, **file);
 }
 
 // The part file reads zeros over the group: a hole where the file system
@@ -84,11 +83,11 @@ Status FileSink::State::store_zeros(std::uint64_t group, std::size_t bytes) {
   if (!punched) {
     if (Status s = pwrite_full(fd, group_zeros, at, "the part file"); !s) return s;
   }
-  return record_stored(group, **file, group_zeros);
+  return record_stored(group, **file);
 }
 
-// The group is in the part file: its sidecar record, the hash, completion.
-Status FileSink::State::record_stored(std::uint64_t group, OpenFile& file, ByteView bytes) {
+// The group is in the part file: its sidecar record, completion.
+Status FileSink::State::record_stored(std::uint64_t group, OpenFile& file) {
   const GroupExtent& extent = layout.group(group);
   EntryState& st = entries[extent.entry];
   const std::uint64_t local = group - st.groups.first;
@@ -96,46 +95,17 @@ Status FileSink::State::record_stored(std::uint64_t group, OpenFile& file, ByteV
   st.held[local] = true;
   ++st.held_count;
   progress.bytes_stored += extent.bytes;
-  if (!options.groups_verified) {
-    if (Status s = advance_hash(extent.entry, file, local, bytes); !s) return s;
-  }
   return st.held_count == st.groups.count ? complete(extent.entry) : ok_status();
 }
 
-// Feeds the hasher every held group from where it stopped, taking `fresh`
-// from memory and earlier out-of-order groups back from the part file.
-Status FileSink::State::advance_hash(std::uint32_t e, OpenFile& file, std::uint64_t fresh,
-                                     ByteView fresh_bytes) {
-  EntryState& st = entries[e];
-  if (!st.hasher) {
-    Result<Sha256Hasher> hasher = Sha256Hasher::create();
-    if (!hasher) return hasher.error();
-    st.hasher = std::move(*hasher);
-  }
-  for (; st.hashed < st.groups.count && st.held[st.hashed]; ++st.hashed) {
-    if (st.hashed == fresh) {
-      st.hasher->update(fresh_bytes);
-      continue;
-    }
-    const GroupExtent& extent = layout.group(st.groups.first + st.hashed);
-    std::span<std::uint8_t> bytes(scratch.data(), extent.bytes);
-    if (Status s = pread_full(file.part.get(), bytes, extent.offset, "the part file"); !s) return s;
-    st.hasher->update(bytes);
-  }
-  return ok_status();
-}
-
-// Every group is stored: verify the whole file (unless its groups were), then
-// give it its name.
+// Every group is stored, each checked by the caller: the file gets its mode
+// and its name.
 Status FileSink::State::complete(std::uint32_t e) {
   EntryState& st = entries[e];
   const CastEntry& entry = info.entries[e];
   Result<OpenFile*> opened = open_file(e);
   if (!opened) return opened.error();
   OpenFile& file = **opened;
-  if (!options.groups_verified) {
-    if (Status s = verify_whole(e, file); !s) return s;
-  }
   if (::fchmod(file.part.get(), entry.mode & 0777) != 0) return Error::from_errno(errno, "setting the mode");
   if (options.fsync && ::fsync(file.part.get()) != 0) return Error::from_errno(errno, "syncing the file");
   if (::renameat(file.dir.get(), part_name(st.name).c_str(), file.dir.get(), st.name.c_str()) != 0) {
@@ -147,26 +117,8 @@ Status FileSink::State::complete(std::uint32_t e) {
   if (options.fsync && ::fsync(file.dir.get()) != 0) return Error::from_errno(errno, "syncing the directory");
   close_file(e);
   st.done = true;
-  st.hasher.reset();
   ++progress.files_done;
   return ok_status();
-}
-
-// The whole file's SHA-256 against the session's; a mismatching file is removed.
-Status FileSink::State::verify_whole(std::uint32_t e, OpenFile& file) {
-  EntryState& st = entries[e];
-  const CastEntry& entry = info.entries[e];
-  if (Status s = advance_hash(e, file, st.groups.count, {}); !s) return s;
-  Result<Sha256> digest = st.hasher->finish();
-  if (!digest) return digest.error();
-  if (*digest == entry.sha256) return ok_status();
-  progress.bytes_stored -= entry.size;
-  Status removed = discard(e, file.dir.get());
-  close_file(e);
-  if (!removed) return removed;
-  return Error(Errc::malformed,
-               "the received file's SHA-256 differs from the session's, so it was removed; "
-               "cast it again (did it change on the sender?)");
 }
 
 void FileSink::State::close_file(std::uint32_t e) {
@@ -178,8 +130,6 @@ Status FileSink::State::discard(std::uint32_t e, int dir) {
   EntryState& st = entries[e];
   st.held.assign(st.groups.count, false);
   st.held_count = 0;
-  st.hashed = 0;
-  st.hasher.reset();
   for (const std::string& name : {part_name(st.name), state_name(st.name)}) {
     if (::unlinkat(dir, name.c_str(), 0) != 0 && errno != ENOENT) {
       return Error::from_errno(errno, "removing " + name);

@@ -1,16 +1,19 @@
 // filecast's file layer: everything a cast touches on disk. The sender side
-// turns FILE... arguments into session entries, hashes them in one read pass
-// and serves groups from the files; the receiver side writes each file under
-// a temporary name beside its final one, with a sidecar that lets the next
-// session of the same content resume, verifies the whole file's SHA-256 and
-// only then renames it into place (docs/filecast-files.md). The machines
+// turns FILE... arguments into session entries, digests their groups in one
+// read pass, serves groups from the files and hashes each whole file for the
+// report; the receiver side writes each file under a temporary name beside
+// its final one, with a sidecar that lets a later session resume, and
+// renames it into place once every group, each verified against the
+// session's digests, is stored (docs/filecast-files.md). The machines
 // call FileSource/FileSink synchronously from one thread; neither is
 // thread-safe.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <stop_token>
 #include <string>
 #include <vector>
 
@@ -19,6 +22,8 @@
 #include "cohort/filecast/session.h"
 
 namespace cohort::filecast {
+
+using Sha256 = std::array<std::uint8_t, 32>;
 
 // What `cohort cast FILE...` sends, and where each entry's bytes are here.
 struct LocalContent {
@@ -34,22 +39,26 @@ struct LocalContent {
 // permission bits (0777) only. An argument that is a symlink is followed (it
 // names what the user meant); symlinks, sockets, devices and fifos found
 // inside a tree are left out and listed in `skipped`; an argument that is
-// none of file/directory is refused. Sizes are from stat; the SHA-256s are
-// filled by digest_content(). Errors: not_found (missing argument),
+// none of file/directory is refused. Sizes are from stat. Errors: not_found (missing argument),
 // permission_denied (unreadable file or directory), invalid_argument (a
 // special file as an argument, two arguments with the same destination name,
 // no arguments), io.
 Result<LocalContent> collect_entries(const std::vector<std::string>& args);
 
-// Reads every file once: fills each file entry's sha256 and returns the
-// group digests under `key` (digest.h) in Layout order, ready for
-// SessionInfo. Errors: invalid_argument (bad params), io (a file unreadable,
-// or changed size since collect_entries).
-Result<std::vector<GroupDigest>> digest_content(LocalContent& content, const SessionParams& params,
-                                                const DigestKey& key);
+// Reads every file once and returns the group digests under `key`
+// (digest.h) in Layout order, ready for SessionInfo: what a cast must have
+// before its first datagram. Errors: invalid_argument (bad params), io (a
+// file unreadable, or changed size since collect_entries).
+Result<std::vector<GroupDigest>> digest_groups(const LocalContent& content, const SessionParams& params,
+                                               const DigestKey& key);
+
+// Each entry's SHA-256 (zeros for directories), reading every file once more:
+// the figure a user compares with sha256sum, computed while the cast runs.
+// Errors: io (a file unreadable or now shorter), closed (`stop` requested).
+Result<std::vector<Sha256>> hash_files(const LocalContent& content, std::stop_token stop = {});
 
 // Serves groups by pread from the local files. A file that changed since
-// digest_content() is not detected here: receivers reject its groups.
+// digest_groups() is not detected here: receivers reject its groups.
 class FileSource final : public ContentSource {
  public:
   // REQUIRES: `layout` was made from `content.entries`.
@@ -72,11 +81,6 @@ struct SinkOptions {
   // default: a crash can then lose recent groups, but never carries a wrong
   // file under a final name, since resume re-verifies every group.
   bool fsync = false;
-  // The caller checks every group against the session's (authenticated)
-  // digests before writing it, as the filecast receiver does: the file is
-  // then verified group by group, and the sink skips its own whole-file
-  // SHA-256 pass (on a 4-receiver host that pass was an eighth of the CPU).
-  bool groups_verified = false;
 };
 
 struct SinkProgress {
@@ -86,20 +90,20 @@ struct SinkProgress {
   std::uint64_t bytes_total = 0;
 };
 
-// Writes a session's entries under `dest`. Each file is written as
-// `.NAME.cohort-part` in its final directory with `.NAME.cohort-state`
-// beside it (the groups stored, bound to the file's SHA-256, size, block
-// size and K); once every group is stored and the whole file's SHA-256
-// matches (with groups_verified: once every group, each checked by the
-// caller, is stored), it gets its mode and is renamed to NAME. Nothing half-written
-// ever carries a final name.
+// Writes a session's entries under `dest`. The caller checks every group
+// against the session's (authenticated) digests before it writes it, as the
+// filecast receiver does. Each file is written as `.NAME.cohort-part` in its
+// final directory with `.NAME.cohort-state` beside it (the groups stored,
+// bound to the file's size, block size and K); once every group is stored,
+// it gets its mode and is renamed to NAME. Nothing half-written ever carries
+// a final name.
 class FileSink final : public ContentSink {
  public:
   // Creates `dest` if missing (its parent must exist), the directories and
   // the 0-byte files; resumes every file whose part file and sidecar match
-  // its content (each claimed group re-hashed against the session's digest;
-  // a mismatching one is dropped), and takes a file already in place with
-  // the right SHA-256 as done. Every path is re-checked (no "..", no
+  // its cut (each claimed group re-checked against the session's digest;
+  // a mismatching one is dropped), and takes a file already in place whose
+  // every group matches its digest as done. Every path is re-checked (no "..", no
   // absolute path, no symlink in dest's tree followed). Errors:
   // invalid_argument (unsafe path, layout not of this session), not_found
   // (dest's parent missing), permission_denied, io (e.g. a directory where
@@ -112,9 +116,7 @@ class FileSink final : public ContentSink {
 
   bool has_group(std::uint64_t group) const override;
   // Stores a group (again is a no-op); completes its file when it was the
-  // last one. Errors: invalid_argument (no such group, wrong size), io,
-  // malformed (the finished file's SHA-256 differs from the session's: its
-  // part file and sidecar are removed and its groups must come again).
+  // last one. Errors: invalid_argument (no such group, wrong size), io.
   Status write_group(std::uint64_t group, std::span<const std::uint8_t> bytes) override;
   // As write_group, with a hole punched in the part file where the
   // file system allows (else zeros written).

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -48,7 +49,9 @@ class ReceiverNode {
   static Result<std::unique_ptr<ReceiverNode>> create(EventLoop& loop, UdpSocket socket, CastSetup setup,
                                                       const std::string& dest, const NodeOptions& options);
   ~ReceiverNode();
-  void start();
+  // `ended` runs on the loop, outside the machine's handling, once the
+  // outcome is no longer running: the caller need not poll for the end.
+  void start(std::function<void()> ended);
   CastReceiver::Outcome outcome() const { return machine_->outcome(); }
   const std::string& failure() const { return machine_->failure(); }
   const ReceiverStats& stats() const { return machine_->stats(); }
@@ -58,7 +61,8 @@ class ReceiverNode {
   const SessionInfo& info() const { return setup_.info; }
 
  private:
-  explicit ReceiverNode(CastSetup setup) : setup_(std::move(setup)) {}
+  ReceiverNode(EventLoop& loop, CastSetup setup) : loop_(loop), setup_(std::move(setup)) {}
+  EventLoop& loop_;
   CastSetup setup_;
   std::unique_ptr<FileSink> sink_;
   std::unique_ptr<CastReceiver> machine_;

@@ -15,7 +15,6 @@
 
 namespace cohort::filecast {
 
-using Sha256 = std::array<std::uint8_t, 32>;
 // AES-128-GMAC over one group's real bytes (no padding), see digest.h.
 using GroupDigest = std::array<std::uint8_t, 16>;
 using DigestKey = std::array<std::uint8_t, 16>;
@@ -27,7 +26,6 @@ struct CastEntry {
   std::string path;        // relative to the destination, '/'-separated, no "..", no leading '/'
   std::uint64_t size = 0;  // files only
   std::uint32_t mode = 0644;
-  Sha256 sha256{};         // of the whole file (files only)
 };
 
 struct SessionParams {

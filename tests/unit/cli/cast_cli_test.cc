@@ -113,6 +113,16 @@ TEST_F(CastCliTest, ATreeArrivesVerifiedOnTwoHosts) {
   for (const json& r : report["receivers"]) {
     EXPECT_EQ(r["status"], "verified") << r.dump();
     EXPECT_EQ(r["files"].size(), 3u) << r.dump();
+    // The sender hashes the files while the cast runs and reports their SHA-256s.
+    for (const json& f : r["files"]) {
+      EXPECT_EQ(f.value("sha256", "").size(), 64u) << f.dump();
+      if (f["path"] == "tree/empty") {
+        EXPECT_EQ(f["sha256"], "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+      }
+      if (f["path"] == "tree/one") {
+        EXPECT_EQ(f["sha256"], "6b86b273ff34fce19d6b804eff5a3f5747ada4eaa22f1d49c01e52ddb7875b4b");
+      }
+    }
   }
   for (const auto& host : hosts_) {
     for (const char* name : {"sub/data", "one", "empty"}) {

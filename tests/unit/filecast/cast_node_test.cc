@@ -60,7 +60,7 @@ TEST_F(CastNodeTest, ATreeArrivesByteExactOnTwoReceiversByUnicast) {
   ASSERT_TRUE(content) << content.error().to_string();
   SessionParams params{kBlock, kK, 2, -1, 0};
   const DigestKey key = random_digest_key();
-  auto digests = digest_content(*content, params, key);
+  auto digests = digest_groups(*content, params, key);
   ASSERT_TRUE(digests) << digests.error().to_string();
 
   SessionInfo info{.session_id = random_u64(),
@@ -91,15 +91,16 @@ TEST_F(CastNodeTest, ATreeArrivesByteExactOnTwoReceiversByUnicast) {
   }
   auto sender = SenderNode::create(*loop, std::move(sender_socket), *content, info, plan, options);
   ASSERT_TRUE(sender) << sender.error().to_string();
-  for (auto& r : receivers) r->start();
+  // Each receiver says when it has ended, once; the test waits for that, not for a poll.
+  std::vector<int> ended(receivers.size(), 0);
+  for (std::size_t i = 0; i < receivers.size(); ++i) receivers[i]->start([&ended, i] { ++ended[i]; });
   (*sender)->start();
 
-  auto done = [&] {
-    return std::all_of(receivers.begin(), receivers.end(),
-                       [](const auto& r) { return r->outcome() != CastReceiver::Outcome::running; });
-  };
+  auto done = [&] { return std::all_of(ended.begin(), ended.end(), [](int n) { return n > 0; }); };
   auto deadline = std::chrono::steady_clock::now() + 60s;
   while (!done() && std::chrono::steady_clock::now() < deadline) ASSERT_TRUE(loop->run_for(20ms));
+  ASSERT_TRUE(loop->run_for(50ms));
+  EXPECT_EQ(ended, std::vector<int>(receivers.size(), 1));
 
   for (std::size_t i = 0; i < receivers.size(); ++i) {
     ASSERT_EQ(receivers[i]->outcome(), CastReceiver::Outcome::complete) << receivers[i]->failure();

@@ -76,7 +76,7 @@ class FilesTest : public ::testing::Test {
   Prepared prepare(const std::vector<std::string>& args, SessionParams params = kSmall) {
     Result<LocalContent> content = collect_entries(args);
     EXPECT_TRUE(content) << content.error().to_string();
-    Result<std::vector<GroupDigest>> digests = digest_content(*content, params, kKey);
+    Result<std::vector<GroupDigest>> digests = digest_groups(*content, params, kKey);
     EXPECT_TRUE(digests) << digests.error().to_string();
     SessionInfo info{.session_id = 7,
                      .params = params,
@@ -206,7 +206,7 @@ TEST_F(FilesTest, CollectRefusesAnUnreadableFile) {
   EXPECT_EQ(collect_entries({(src_ / "secret").string()}).error().code(), Errc::permission_denied);
 }
 
-// --- digest_content -------------------------------------------------------------
+// --- digest_groups, hash_files -------------------------------------------------------------
 
 TEST_F(FilesTest, FileDigestsArePlainSha256AndGroupDigestsKeyedTags) {
   const std::vector<std::size_t> sizes = {0, 1, kGroup, kGroup + 1, 3 * kGroup + 250};
@@ -217,9 +217,11 @@ TEST_F(FilesTest, FileDigestsArePlainSha256AndGroupDigestsKeyedTags) {
   }
   Prepared p = prepare(args);
   ASSERT_EQ(p.layout.group_count(), 0u + 1 + 1 + 2 + 4);
+  Result<std::vector<Sha256>> hashes = hash_files(p.content);
+  ASSERT_TRUE(hashes) << hashes.error().to_string();
   for (std::size_t i = 0; i < sizes.size(); ++i) {
     Bytes bytes = read_file(p.content.local_paths[i]);
-    EXPECT_EQ(p.info.entries[i].sha256, plain_sha256(bytes.data(), bytes.size())) << "file " << i;
+    EXPECT_EQ((*hashes)[i], plain_sha256(bytes.data(), bytes.size())) << "file " << i;
   }
   GroupDigester digester(kKey);
   GroupDigester other_key(DigestKey{9});
@@ -253,13 +255,13 @@ TEST(GroupDigester, TagsOfZerosAreTheTagsOfZeroBytes) {
   }
 }
 
-// Larger than one of digest_content's 4 MiB reads: group offsets are taken
+// Larger than one of the 4 MiB reads: group offsets are taken
 // across read boundaries.
 TEST_F(FilesTest, DigestsOfAFileSpanningManyReads) {
   Bytes bytes = random_bytes((9u << 20) + 123, 11);
   write_file(src_ / "big", bytes);
   Prepared p = prepare({(src_ / "big").string()});
-  EXPECT_EQ(p.info.entries[0].sha256, plain_sha256(bytes.data(), bytes.size()));
+  EXPECT_EQ(hash_files(p.content).value()[0], plain_sha256(bytes.data(), bytes.size()));
   for (std::uint64_t g = 0; g < p.layout.group_count(); ++g) {
     const GroupExtent& x = p.layout.group(g);
     ASSERT_EQ(p.info.group_digests[g], GroupDigester(kKey)(g, std::span(bytes).subspan(x.offset, x.bytes)))
@@ -272,9 +274,25 @@ TEST_F(FilesTest, DigestNoticesAFileThatChangedSize) {
   Result<LocalContent> c = collect_entries({(src_ / "f").string()});
   ASSERT_TRUE(c);
   write_file(src_ / "f", random_bytes(60, 4));
-  Result<std::vector<GroupDigest>> d = digest_content(*c, kSmall, kKey);
+  Result<std::vector<GroupDigest>> d = digest_groups(*c, kSmall, kKey);
   ASSERT_FALSE(d);
   EXPECT_EQ(d.error().code(), Errc::io);
+  write_file(src_ / "f", random_bytes(40, 4));
+  Result<std::vector<Sha256>> h = hash_files(*c);
+  ASSERT_FALSE(h);
+  EXPECT_EQ(h.error().code(), Errc::io);
+}
+
+// The sender stops hashing when its cast is over.
+TEST_F(FilesTest, HashingStopsWhenAsked) {
+  write_file(src_ / "f", random_bytes(50, 4));
+  Result<LocalContent> c = collect_entries({(src_ / "f").string()});
+  ASSERT_TRUE(c);
+  std::stop_source stop;
+  stop.request_stop();
+  Result<std::vector<Sha256>> h = hash_files(*c, stop.get_token());
+  ASSERT_FALSE(h);
+  EXPECT_EQ(h.error().code(), Errc::closed);
 }
 
 TEST_F(FilesTest, SourceRefusesAWrongBufferOrGroup) {
@@ -394,7 +412,9 @@ TEST_F(FilesTest, ACorruptedPartGroupIsNotTrustedOnResume) {
   expect_copied(p);
 }
 
-TEST_F(FilesTest, ASidecarOfOtherContentIsNotUsed) {
+// The sidecar does not name the content: its claims are checked against the
+// new session's digests, and those of other bytes are dropped.
+TEST_F(FilesTest, ClaimsOfOtherContentAreDroppedOnResume) {
   write_file(src_ / "a", random_bytes(2 * kGroup, 60));
   Prepared first = prepare({(src_ / "a").string()});
   {
@@ -406,7 +426,7 @@ TEST_F(FilesTest, ASidecarOfOtherContentIsNotUsed) {
   std::unique_ptr<FileSink> sink = open_sink(second);
   ASSERT_TRUE(sink);
   EXPECT_FALSE(sink->has_group(0));
-  EXPECT_TRUE(leftovers().empty());
+  EXPECT_EQ(sink->progress().bytes_stored, 0u);
   deliver(second, *sink, {1, 0});
   ASSERT_TRUE(sink->finish());
   expect_copied(second);
@@ -435,36 +455,19 @@ TEST_F(FilesTest, ADifferentFileInPlaceIsReplaced) {
   expect_copied(p);
 }
 
-TEST_F(FilesTest, AShaMismatchLeavesNoFinalFile) {
-  write_file(src_ / "a", random_bytes(3 * kGroup, 80));
+// Every group of a file in place is checked, not just the first.
+TEST_F(FilesTest, AFileInPlaceDifferingInItsLastGroupIsReplaced) {
+  Bytes bytes = random_bytes(3 * kGroup - 5, 73);
+  write_file(src_ / "a", bytes);
   Prepared p = prepare({(src_ / "a").string()});
-  p.info.entries[0].sha256[0] ^= 1;  // the groups are right, the whole file is not
+  bytes.back() ^= 1;
+  write_file(dest_ / "a", bytes);
   std::unique_ptr<FileSink> sink = open_sink(p);
   ASSERT_TRUE(sink);
-  Status last;
-  for (std::uint64_t g = 0; g < 3; ++g) last = sink->write_group(g, group_bytes(p, g));
-  ASSERT_FALSE(last);
-  EXPECT_EQ(last.error().code(), Errc::malformed);
-  EXPECT_NE(last.error().message().find("a:"), std::string::npos) << last.error().message();
-  EXPECT_FALSE(fs::exists(dest_ / "a"));
-  EXPECT_TRUE(leftovers().empty());
   EXPECT_FALSE(sink->has_group(0));
-  EXPECT_EQ(sink->progress().bytes_stored, 0u);
-  EXPECT_EQ(sink->finish().error().code(), Errc::not_found);
-}
-
-// With groups_verified the caller vouches for each group, so the sink makes
-// no second pass over the file: the same mismatch goes unnoticed by design.
-TEST_F(FilesTest, WithGroupsVerifiedTheSinkSkipsTheWholeFilePass) {
-  write_file(src_ / "a", random_bytes(3 * kGroup, 80));
-  Prepared p = prepare({(src_ / "a").string()});
-  p.info.entries[0].sha256[0] ^= 1;
-  std::unique_ptr<FileSink> sink = open_sink(p, SinkOptions{.groups_verified = true});
-  ASSERT_TRUE(sink);
-  for (std::uint64_t g = 0; g < 3; ++g) ASSERT_TRUE(sink->write_group(g, group_bytes(p, g)));
+  deliver(p, *sink, {2, 0, 1});
   ASSERT_TRUE(sink->finish());
-  EXPECT_EQ(read_file(dest_ / "a"), read_file(src_ / "a"));
-  EXPECT_TRUE(leftovers().empty());
+  expect_copied(p);
 }
 
 TEST_F(FilesTest, ZeroGroupsLeaveHolesAndTheFileIsExact) {
@@ -475,7 +478,7 @@ TEST_F(FilesTest, ZeroGroupsLeaveHolesAndTheFileIsExact) {
   std::fill(bytes.begin() + 20 * kPage, bytes.end(), 0);                // groups 20-23: the file ends in zeros
   write_file(src_ / "a", bytes);
   Prepared p = prepare({(src_ / "a").string()}, kPages);
-  std::unique_ptr<FileSink> sink = open_sink(p, SinkOptions{.groups_verified = false});
+  std::unique_ptr<FileSink> sink = open_sink(p);
   ASSERT_TRUE(sink);
   EXPECT_EQ(sink->write_zero_group(4, kPage + 1).error().code(), Errc::invalid_argument);
   for (std::uint64_t g : {12u, 13u, 14u, 15u, 16u, 17u, 18u, 19u, 0u, 1u, 2u, 3u}) {
@@ -483,7 +486,7 @@ TEST_F(FilesTest, ZeroGroupsLeaveHolesAndTheFileIsExact) {
   }
   for (std::uint64_t g = 4; g < 12; ++g) ASSERT_TRUE(sink->write_zero_group(g, kPage));  // inside the part file
   for (std::uint64_t g = 20; g < 24; ++g) ASSERT_TRUE(sink->write_zero_group(g, kPage));  // past its end
-  ASSERT_TRUE(sink->finish());  // the whole-file SHA-256 matched too
+  ASSERT_TRUE(sink->finish());
   EXPECT_EQ(read_file(dest_ / "a"), bytes);
   struct stat sb {};
   ASSERT_EQ(::stat((dest_ / "a").c_str(), &sb), 0);
@@ -504,7 +507,7 @@ TEST_F(FilesTest, SinkRefusesWrongGroupsAndSizes) {
 // --- the sidecar's format ---------------------------------------------------------
 
 TEST(SidecarTest, DecodesWhatItEncodesAndDropsATornRecord) {
-  SidecarKey key{.sha256 = {1, 2, 3}, .size = 1234, .block_size = 100, .k = 4};
+  SidecarKey key{.size = 1234, .block_size = 100, .k = 4};
   Bytes bytes = encode_sidecar_header(key);
   for (std::uint64_t g : {3u, 0u, 3u}) {
     Bytes r = encode_sidecar_record(g);
@@ -524,7 +527,7 @@ TEST(SidecarTest, RefusesWhatIsNotASidecar) {
   bytes[0] ^= 1;
   EXPECT_EQ(decode_sidecar(bytes, 1).error().code(), Errc::malformed);
   bytes[0] ^= 1;
-  bytes[8] = 2;  // version
+  bytes[8] = 1;  // the version before this one
   EXPECT_EQ(decode_sidecar(bytes, 1).error().code(), Errc::malformed);
 }
 
