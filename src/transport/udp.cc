@@ -233,34 +233,70 @@ Result<std::size_t> UdpSocket::send_batch(std::span<const Datagram> datagrams, B
   return sent;
 }
 
+struct UdpSocket::ReceiveRoom {
+  ReceiveRoom(std::size_t count, std::size_t size)
+      : max_count(count), max_size(size), scratch(count * size), peers(count), iovs(count), controls(count),
+        messages(count) {}
+
+  // Every header back to its full room (recvmmsg shortens the lengths).
+  void reset() {
+    for (std::size_t i = 0; i < max_count; ++i) {
+      iovs[i] = iovec{scratch.data() + i * max_size, max_size};
+      messages[i].msg_hdr = msghdr{};
+      messages[i].msg_hdr.msg_name = &peers[i];
+      messages[i].msg_hdr.msg_namelen = sizeof peers[i];
+      messages[i].msg_hdr.msg_iov = &iovs[i];
+      messages[i].msg_hdr.msg_iovlen = 1;
+      messages[i].msg_hdr.msg_control = controls[i].bytes;
+      messages[i].msg_hdr.msg_controllen = sizeof controls[i].bytes;
+    }
+  }
+
+  std::size_t max_count, max_size;
+  std::vector<std::uint8_t> scratch;
+  std::vector<sockaddr_storage> peers;
+  std::vector<iovec> iovs;
+  std::vector<ControlRoom> controls;
+  std::vector<mmsghdr> messages;
+};
+
+void UdpSocket::FreeRoom::operator()(ReceiveRoom* room) const { delete room; }
+
 Result<std::vector<Datagram>> UdpSocket::receive_batch(std::size_t max_count, std::size_t max_size) {
   if (max_count == 0) return Error(Errc::invalid_argument, "receive_batch needs room for at least one datagram");
-  auto scratch = std::make_unique_for_overwrite<std::uint8_t[]>(max_count * max_size);
-  std::vector<sockaddr_storage> peers(max_count);
-  std::vector<iovec> iovs(max_count);
-  std::vector<ControlRoom> controls(max_count);
-  std::vector<mmsghdr> messages(max_count);
-  for (std::size_t i = 0; i < max_count; ++i) {
-    iovs[i] = iovec{scratch.get() + i * max_size, max_size};
-    messages[i].msg_hdr.msg_name = &peers[i];
-    messages[i].msg_hdr.msg_namelen = sizeof peers[i];
-    messages[i].msg_hdr.msg_iov = &iovs[i];
-    messages[i].msg_hdr.msg_iovlen = 1;
-    messages[i].msg_hdr.msg_control = controls[i].bytes;
-    messages[i].msg_hdr.msg_controllen = sizeof controls[i].bytes;
+  if (!receive_room_ || receive_room_->max_count != max_count || receive_room_->max_size != max_size) {
+    receive_room_.reset(new ReceiveRoom(max_count, max_size));
   }
-  int n = recvmmsg(fd(), messages.data(), static_cast<unsigned>(max_count), 0, nullptr);
+  ReceiveRoom& room = *receive_room_;
+  room.reset();
+  int n = recvmmsg(fd(), room.messages.data(), static_cast<unsigned>(max_count), 0, nullptr);
   if (n < 0) return Error::from_errno(errno, "receiving a batch of UDP datagrams");
+  const auto received = static_cast<std::size_t>(n);
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < received; ++i) {
+    if ((room.messages[i].msg_hdr.msg_flags & MSG_TRUNC) == 0) total += room.messages[i].msg_len;
+  }
+  std::vector<std::uint8_t> bytes;
+  bytes.reserve(total);
+  for (std::size_t i = 0; i < received; ++i) {
+    if ((room.messages[i].msg_hdr.msg_flags & MSG_TRUNC) != 0) continue;
+    const std::uint8_t* from = room.scratch.data() + i * max_size;
+    bytes.insert(bytes.end(), from, from + room.messages[i].msg_len);
+  }
+  const Buffer batch(std::move(bytes));
   std::vector<Datagram> out;
-  out.reserve(static_cast<std::size_t>(n));
-  for (std::size_t i = 0; i < static_cast<std::size_t>(n); ++i) {
-    msghdr& header = messages[i].msg_hdr;
+  out.reserve(received);
+  std::size_t batch_offset = 0;
+  for (std::size_t i = 0; i < received; ++i) {
+    msghdr& header = room.messages[i].msg_hdr;
     if ((header.msg_flags & MSG_TRUNC) != 0) {
       ++truncated_;
       continue;
     }
-    Datagram whole =
-        make_datagram(peers[i], header.msg_namelen, scratch.get() + i * max_size, messages[i].msg_len);
+    const std::size_t received_bytes = room.messages[i].msg_len;
+    Datagram whole{Address::from_sockaddr(reinterpret_cast<const sockaddr*>(&room.peers[i]), header.msg_namelen),
+                   batch.slice(batch_offset, received_bytes)};
+    batch_offset += received_bytes;
     const std::size_t segment = coalesced_segment_size(header);
     if (segment == 0 || whole.bytes.size() <= segment) {
       out.push_back(std::move(whole));

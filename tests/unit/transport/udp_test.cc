@@ -202,6 +202,41 @@ TEST(Udp, OversizedDatagramIsCountedNotSilentlyCut) {
   EXPECT_EQ(b.truncated_count(), 1u);
 }
 
+// A batch shares one allocation among its datagrams: an oversized one in the
+// middle must not shift the bytes of those after it, and the room a batch
+// was read into is reused, so a datagram kept from one batch must not change
+// when the next arrives.
+TEST(Udp, BatchesKeepEachDatagramWholeAroundAnOversizedOne) {
+  UdpSocket a = bind_loopback();
+  UdpSocket b = bind_loopback();
+  for (const char* text : {"short", "far too long for the room", "after"}) {
+    ASSERT_TRUE(a.send_to(local(b), Buffer::copy_of(text)).ok());
+  }
+  // At most 10 bytes each: the oversized one is dropped and counted.
+  auto receive_small = [&](std::size_t count) {
+    std::vector<Datagram> in;
+    for (int attempt = 0; in.size() < count && attempt < 1000; ++attempt) {
+      auto got = b.receive_batch(8, 10);
+      if (!got.ok()) {
+        EXPECT_NE(got.error().code(), Errc::internal);
+        usleep(1000);
+        continue;
+      }
+      for (auto& d : *got) in.push_back(std::move(d));
+    }
+    return in;
+  };
+  std::vector<Datagram> first = receive_small(2);
+  ASSERT_EQ(first.size(), 2u);
+  EXPECT_EQ(b.truncated_count(), 1u);
+  ASSERT_TRUE(a.send_to(local(b), Buffer::copy_of("later")).ok());
+  std::vector<Datagram> second = receive_small(1);
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(first[0].bytes.as_string(), "short");
+  EXPECT_EQ(first[1].bytes.as_string(), "after");
+  EXPECT_EQ(second[0].bytes.as_string(), "later");
+}
+
 TEST(Udp, DoubleBindIsAddressInUseNamingTheAddress) {
   UdpSocket a = bind_loopback();
   auto b = UdpSocket::bind(local(a));
