@@ -15,7 +15,8 @@
 # Usage (root): bench/filecast/compare.sh [BUILD_DIR]   (default build/release;
 #   missing binaries are built first with the release preset, cmake -j2)
 # Knobs (env): ROUNDS=3 SIZE_MB=256 LOSSES="0 5 20" RATE_KBPS=1000000 (the
-#   anchor's uftp -R; ours gets the same cap) SKIP_ANCHOR=1 (ours only)
+#   anchor's uftp -R; ours gets the same cap; -1: no cap on either side)
+#   SKIP_ANCHOR=1 (ours only)
 #   ANCHOR=path ISAL_ANCHOR=path LOG=file (keeps every raw output)
 set -euo pipefail
 exec </dev/null
@@ -30,6 +31,8 @@ SIZE_MB=${SIZE_MB:-256}
 LOSSES=${LOSSES:-"0 5 20"}
 RATE_KBPS=${RATE_KBPS:-1000000}
 SKIP_ANCHOR=${SKIP_ANCHOR:-0}
+OUR_RATE=$((RATE_KBPS * 1000))   # bits/s for cohort cast --rate; 0 is no cap
+[ "$RATE_KBPS" != -1 ] || OUR_RATE=0
 RECEIVERS=4
 PFX=cf$$          # names unique to this run, apart from the anchor's
 NET=10.208.0
@@ -120,7 +123,7 @@ cast_once() {   # $1 = loss, $2 = round: wall seconds of one cast, every copy ch
   for i in $(seq 1 "$RECEIVERS"); do rm -rf "$WORK/dest-$(addr "$i")"; done
   t0=$(date +%s.%N)
   $IN0 "$COHORT" cast "$WORK/payload.bin" --to "$ALL" --dest "$WORK/dest-{host}" \
-    --rate "$((RATE_KBPS * 1000))" --remote-cohort "$COHORT" --json \
+    --rate "$OUR_RATE" --remote-cohort "$COHORT" --json \
     > "$WORK/cast.$loss.$2.json" 2> "$WORK/cast.$loss.$2.err" || rc=$?
   t1=$(date +%s.%N)
   log "--- ours loss=$loss round=$2 rc=$rc"; cat "$WORK/cast.$loss.$2.json" "$WORK/cast.$loss.$2.err" >> "$WORK/log"
