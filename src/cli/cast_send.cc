@@ -226,8 +226,8 @@ class CastRun {
     maybe_begin();
   }
 
-  // Not every receiver needs a verified copy for the report to list the
-  // files' SHA-256s, but one that has one does.
+  // The files' SHA-256s for the report: a cast with a verified receiver
+  // waits for them before it reports (maybe_finish).
   void hashed(Result<std::vector<filecast::Sha256>> hashes) {
     if (!hashes && hashes.error().code() != Errc::closed) {
       print_error("cast", "cannot give the files' SHA-256 in the report: " + hashes.error().message());

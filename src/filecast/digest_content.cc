@@ -36,6 +36,14 @@ struct Chunk {
   std::size_t bytes = 0;
 };
 
+// `local` opened for one front-to-back read.
+Result<UniqueFd> open_to_read(const std::string& local) {
+  UniqueFd fd(::open(local.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return Error::from_errno(errno, local);
+  ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+  return fd;
+}
+
 class GroupReader {
  public:
   GroupReader(const LocalContent& content, const Layout& layout, std::size_t buffer_bytes)
@@ -94,14 +102,13 @@ class GroupReader {
 
   Status read_file(std::uint32_t e, EntryGroups groups) {
     const std::string& local = content_.local_paths[e];
-    UniqueFd fd(::open(local.c_str(), O_RDONLY | O_CLOEXEC));
-    if (fd.get() < 0) return Error::from_errno(errno, local);
+    Result<UniqueFd> fd = open_to_read(local);
+    if (!fd) return fd.error();
     struct stat st {};
-    if (::fstat(fd.get(), &st) != 0) return Error::from_errno(errno, local);
+    if (::fstat(fd->get(), &st) != 0) return Error::from_errno(errno, local);
     if (static_cast<std::uint64_t>(st.st_size) != content_.entries[e].size) {
       return Error(Errc::io, local + " changed size while being prepared; cast it again when it is stable");
     }
-    ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
     const std::uint64_t end = groups.first + groups.count;
     for (std::uint64_t g = groups.first; g < end;) {
       std::optional<std::size_t> b = acquire();
@@ -116,7 +123,7 @@ class GroupReader {
       }
       ++g;
       std::span<std::uint8_t> data(buffer.data(), bytes);
-      if (Status s = pread_full(fd.get(), data, offset, local); !s) {
+      if (Status s = pread_full(fd->get(), data, offset, local); !s) {
         release(Chunk{.buffer = *b});
         return s;
       }
@@ -185,14 +192,13 @@ Result<std::vector<Sha256>> hash_files(const LocalContent& content, std::stop_to
   for (std::size_t e = 0; e < content.entries.size(); ++e) {
     if (content.entries[e].kind != CastEntry::Kind::file) continue;
     const std::string& local = content.local_paths[e];
-    UniqueFd fd(::open(local.c_str(), O_RDONLY | O_CLOEXEC));
-    if (fd.get() < 0) return Error::from_errno(errno, local);
-    ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+    Result<UniqueFd> fd = open_to_read(local);
+    if (!fd) return fd.error();
     const std::uint64_t size = content.entries[e].size;
     for (std::uint64_t offset = 0; offset < size;) {
       if (stop.stop_requested()) return Error(Errc::closed, "stopped");
       std::span<std::uint8_t> chunk(buffer.data(), std::min<std::uint64_t>(buffer.size(), size - offset));
-      if (Status s = pread_full(fd.get(), chunk, offset, local); !s) return s.error();
+      if (Status s = pread_full(fd->get(), chunk, offset, local); !s) return s.error();
       hasher->update(chunk);
       offset += chunk.size();
     }

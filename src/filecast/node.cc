@@ -131,8 +131,8 @@ ReceiverNode::~ReceiverNode() = default;
 
 void ReceiverNode::start(std::function<void()> ended) {
   // The machine outputs a record when it completes or fails (and on a bad group).
-  driver_->on_output([this, loop = &loop_, ended = std::move(ended)](const std::string&) {
-    if (outcome() != CastReceiver::Outcome::running) loop->post(ended);
+  driver_->on_output([this, ended = std::move(ended)](const std::string&) {
+    if (outcome() != CastReceiver::Outcome::running) loop_.post(ended);
   });
   driver_->start();
 }

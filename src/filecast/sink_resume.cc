@@ -40,12 +40,19 @@ Result<bool> FileSink::State::file_matches(std::uint32_t e, int fd) {
   const EntryState& st = entries[e];
   GroupDigester digester(info.digest_key);
   for (std::uint64_t group = st.groups.first; group < st.groups.first + st.groups.count; ++group) {
-    const GroupExtent& extent = layout.group(group);
-    std::span<std::uint8_t> bytes(scratch.data(), extent.bytes);
-    if (Status s = pread_full(fd, bytes, extent.offset, "the existing file"); !s) return s.error();
-    if (digester(group, bytes) != info.group_digests[group]) return false;
+    Result<bool> matches = group_matches(digester, group, fd, "the existing file");
+    if (!matches || !*matches) return matches;
   }
   return true;
+}
+
+// Whether `group` as stored in `fd` at its offset matches its digest.
+Result<bool> FileSink::State::group_matches(GroupDigester& digester, std::uint64_t group, int fd,
+                                            const char* what) {
+  const GroupExtent& extent = layout.group(group);
+  std::span<std::uint8_t> bytes(scratch.data(), extent.bytes);
+  if (Status s = pread_full(fd, bytes, extent.offset, what); !s) return s.error();
+  return digester(group, bytes) == info.group_digests[group];
 }
 
 // A file already at its final name with the session's content (every group
@@ -103,13 +110,11 @@ Status FileSink::State::verify_claims(std::uint32_t e, OpenFile& file,
   for (std::uint64_t local : std::set<std::uint64_t>(claims.begin(), claims.end())) {
     if (local >= st.groups.count) continue;
     const std::uint64_t group = st.groups.first + local;
-    const GroupExtent& extent = layout.group(group);
-    std::span<std::uint8_t> bytes(scratch.data(), extent.bytes);
-    if (!pread_full(file.part.get(), bytes, extent.offset, "the part file")) continue;
-    if (digester(group, bytes) != info.group_digests[group]) continue;
+    Result<bool> matches = group_matches(digester, group, file.part.get(), "the part file");
+    if (!matches || !*matches) continue;  // unreadable or changed: it comes again
     st.held[local] = true;
     ++st.held_count;
-    progress.bytes_stored += extent.bytes;
+    progress.bytes_stored += layout.group(group).bytes;
     std::vector<std::uint8_t> record = encode_sidecar_record(local);
     records.insert(records.end(), record.begin(), record.end());
   }

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "cohort/filecast/digest.h"
 #include "cohort/filecast/files.h"
 #include "file_io.h"
 #include "sidecar.h"
@@ -67,6 +68,7 @@ struct FileSink::State {
   Status store_zeros(std::uint64_t group, std::size_t bytes);
   Status record_stored(std::uint64_t group, OpenFile& file);
   Result<bool> file_matches(std::uint32_t e, int fd);
+  Result<bool> group_matches(GroupDigester& digester, std::uint64_t group, int fd, const char* what);
   Status complete(std::uint32_t e);
   void close_file(std::uint32_t e);
   Status discard(std::uint32_t e, int dir);
